@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Who may do what (DESIGN §2): orgs.d/*.json and actions.json. */
+#pragma once
+
+#include "secret-types.h"
+
+#define ACTION_LIST        "io.orgvault.secret.list"
+#define ACTION_ADD         "io.orgvault.secret.add"
+#define ACTION_UPDATE      "io.orgvault.secret.update"
+#define ACTION_DELETE      "io.orgvault.secret.delete"
+#define ACTION_REFERENCE   "io.orgvault.secret.reference"
+#define ACTION_RESOLVE     "io.orgvault.secret.resolve"
+#define ACTION_ROTATE      "io.orgvault.org.rotate-keys"
+#define ACTION_MANAGE      "io.orgvault.vault.manage"
+
+typedef enum Role {
+        ROLE_NONE = 0,
+        ROLE_MEMBER = 1 << 0,
+        ROLE_ADMIN = 1 << 1,     /* implies member */
+        ROLE_CONSUMER = 1 << 2,
+        ROLE_ROOT = 1 << 3,      /* uid 0: admin of every org */
+} Role;
+
+typedef struct Caller {
+        uid_t uid;
+        const gid_t *gids;       /* primary + supplementary */
+        size_t n_gids;
+        const char *unit;        /* credential socket only; NULL on the bus */
+} Caller;
+
+typedef struct Consumer {
+        char *name;
+        char **units;
+        char **users;
+        uid_t *uids;
+        size_t n_uids;
+        char **features;
+} Consumer;
+
+typedef struct Policy Policy;
+
+/* Loads <data_dir>/actions.json and <config_dir>/orgs.d/*.json. A broken org
+ * file closes that org and is recorded (policy_problems). A broken or missing
+ * actions.json fails the load. */
+int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char **ret_error);
+void policy_free(Policy *p);
+static inline void policy_freep(Policy **p) { policy_free(*p); }
+/* Re-reads when any file changed (mtime/size/inode of orgs.d entries and
+ * actions.json); returns 1 when reloaded, 0 when unchanged. */
+int policy_reload_if_changed(Policy *p);
+/* Messages about broken files, NULL-terminated, borrowed. */
+char *const *policy_problems(const Policy *p);
+
+/* Roles the caller holds in org (bit set; 0 for an unknown or closed org). */
+unsigned policy_roles(const Policy *p, const char *org, const Caller *c);
+/* May the caller take action in org? (org NULL for vault-wide actions). */
+bool policy_may(const Policy *p, const char *org, const char *action, const Caller *c);
+/* The consumer entry matching the caller (by unit when c->unit, else by
+ * user/uid), or NULL. */
+const Consumer *policy_consumer(const Policy *p, const char *org, const Caller *c);
+/* Does one of the consumer's features use the type? */
+bool consumer_may_use_type(const Consumer *k, const SecretType *t);
+/* Orgs where the caller has a role, sorted; each "org" with its role name
+ * ("admin", "member" or "consumer") in ret_roles. */
+int policy_caller_orgs(const Policy *p, const Caller *c, char ***ret_orgs, char ***ret_roles);
+bool policy_org_exists(const Policy *p, const char *org);
+char **policy_org_names(const Policy *p);   /* open orgs, caller frees */
+const char *role_to_string(unsigned roles); /* highest: admin > member > consumer */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* On-disk records: orgs/<org>/secrets/<id>.json and orgs/<org>/org.json,
+ * written atomically and durably; broken files go to quarantine/.
+ * docs/FORMAT.md documents every field. */
+#pragma once
+
+#include "crypto.h"
+
+typedef struct Reference {
+        char *feature;           /* e.g. "alerts" */
+        char *target;            /* e.g. "sink:ops-channel" */
+        uint64_t created;
+} Reference;
+
+typedef struct Secret {
+        char *id;
+        char *name;
+        char *type;
+        uint64_t created, updated;
+        uint32_t version;        /* 1 at add, +1 per value update */
+        /* sealed value */
+        uint32_t key_id;
+        char *nonce;             /* base64 */
+        char *ciphertext;        /* base64 */
+        Reference *refs;
+        size_t n_refs;
+        /* kept in memory, written lazily to orgs/<org>/usage.json */
+        uint64_t last_used;
+        char *last_used_by;
+} Secret;
+
+void secret_free(Secret *s);
+static inline void secret_freep(Secret **s) { secret_free(*s); }
+#define _cleanup_secret_ _cleanup_(secret_freep)
+
+/* Record <-> JSON. The parser checks every field (types, bounds, id/org
+ * validity) and fails with -EBADMSG and a message on anything off. */
+json_t *secret_to_json(const Secret *s, const char *org);
+int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error);
+int secret_parse_text(const char *text, size_t len, const char *org, Secret **ret, char **ret_error);
+
+typedef struct OrgKeyEntry {
+        uint32_t id;
+        uint64_t created;
+        char *nonce;             /* base64, wrapping nonce */
+        char *wrapped;           /* base64, data key wrapped by the master key */
+} OrgKeyEntry;
+
+typedef struct OrgKeys {
+        uint32_t current;        /* key id new records are sealed with */
+        OrgKeyEntry *keys;
+        size_t n_keys;
+        uint32_t rotating_to;    /* != 0 while a rotation is under way */
+} OrgKeys;
+
+void org_keys_clear(OrgKeys *k);
+int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error);   /* -ENOENT when absent */
+int org_keys_save(int state_fd, const char *org, const OrgKeys *k);
+
+/* Store layout helpers. All paths relative to the state dir fd. */
+int store_prepare(int state_fd);                                 /* orgs/, quarantine/ with 0700 */
+int store_save_secret(int state_fd, const char *org, const Secret *s);     /* durable */
+int store_delete_secret(int state_fd, const char *org, const char *id);    /* unlink + fsync dir */
+/* Loads every record of an org. Removes temp leftovers, moves unparsable
+ * records to quarantine/<org>.<file>.<usec> and reports each via log;
+ * *ret_quarantined counts them. Secrets are returned in an array. */
+int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
+int store_quarantine(int state_fd, const char *org, const char *file_name, const char *reason);
+/* Names of orgs that have a directory under orgs/. */
+int store_list_orgs(int state_fd, char ***ret);
+/* Number of records of an org without parsing them. */
+int store_count_secrets(int state_fd, const char *org, unsigned *ret);
+unsigned store_count_quarantined(int state_fd);
+
+/* Lazily written usage: {"<id>": {"last_used": t, "by": s, "created": t}}. */
+int store_load_usage(int state_fd, const char *org, json_t **ret);
+int store_save_usage(int state_fd, const char *org, json_t *usage);  /* atomic, durable */

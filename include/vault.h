@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The vault: orgs and their secrets in memory, every operation of the API
+ * below the authorization layer. It validates input, seals values and writes
+ * durably; it does not know who calls (the bus layer checks policy first). */
+#pragma once
+
+#include "master-key.h"
+#include "ov-error.h"
+#include "secret-types.h"
+#include "store.h"
+
+typedef struct Vault Vault;
+
+typedef struct VaultConfig {
+        const char *state_dir;
+        KeyMode key_mode;
+        unsigned keyring_timeout_sec;    /* 0 disables the keyring cache */
+} VaultConfig;
+
+/* Opens (creating) the state dir, prepares the store, loads the master key
+ * (a passphrase vault may stay sealed). Orgs are loaded on first use. */
+int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, OvError *e);
+void vault_free(Vault *v);       /* flushes lazy state, wipes keys */
+static inline void vault_freep(Vault **v) { vault_free(*v); }
+
+bool vault_is_sealed(const Vault *v);
+KeyMode vault_key_mode(const Vault *v);
+int vault_unseal(Vault *v, const char *passphrase, size_t len, OvError *e);
+int vault_seal(Vault *v, OvError *e);    /* wipes keys, revokes the keyring cache */
+
+/* Called when a secret appears, changes or disappears (for D-Bus objects). */
+typedef enum VaultEvent { VAULT_SECRET_ADDED, VAULT_SECRET_CHANGED, VAULT_SECRET_REMOVED } VaultEvent;
+typedef void (*vault_event_cb)(Vault *v, VaultEvent ev, const char *org, const Secret *s, void *userdata);
+void vault_set_event_callback(Vault *v, vault_event_cb cb, void *userdata);
+
+typedef struct SecretFilter {
+        const char *search;      /* case-insensitive substring of name, or NULL */
+        const char *type;        /* or NULL */
+        const char *feature;     /* type's used_by contains it, or NULL */
+        uint32_t limit;          /* 0 = no limit */
+        uint32_t offset;
+} SecretFilter;
+
+/* Borrowed pointers sorted by name (ASCII case-insensitive); free only the
+ * array. Valid until the next mutating call. */
+int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret ***ret, size_t *ret_n, OvError *e);
+int vault_get(Vault *v, const char *org, const char *id, const Secret **ret, OvError *e);
+/* Every org with records on disk or known in memory (for object enumeration). */
+int vault_loaded_orgs(Vault *v, char ***ret);
+
+/* fields: JSON object of strings. Warnings: NULL-terminated, caller frees. */
+int vault_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
+              json_t *fields, char **ret_id, char ***ret_warnings, OvError *e);
+int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
+                 uint32_t *ret_version, char ***ret_warnings, OvError *e);
+int vault_rename(Vault *v, const char *org, const char *id, const char *name, OvError *e);
+/* Refuses with OV_ERR_IN_USE listing the references unless force; on a
+ * forced delete *ret_broken gets the references it broke ("feature target"). */
+int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***ret_broken, OvError *e);
+int vault_add_reference(Vault *v, const char *org, const char *id, const char *feature, const char *target, OvError *e);
+int vault_remove_reference(Vault *v, const char *org, const char *id, const char *feature, const char *target, OvError *e);
+
+/* Decrypts the value: *ret_json is {"type": ..., "fields": {...}} as
+ * sodium_malloc'd text (free with crypto_free_plain). Sets LastUsed/By in
+ * memory; flushed by vault_flush_usage. */
+int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by,
+                  char **ret_json, size_t *ret_len, OvError *e);
+/* Like vault_resolve, but one field's raw bytes. */
+int vault_resolve_field(Vault *v, const char *org, const char *id, const char *field, const char *used_by,
+                        char **ret_value, size_t *ret_len, OvError *e);
+
+/* New data key, every record re-sealed; resumable after a crash. */
+int vault_rotate_keys(Vault *v, const char *org, OvError *e);
+
+/* Writes LastUsed of orgs with pending changes (no-op when none). */
+int vault_flush_usage(Vault *v);
+bool vault_usage_dirty(const Vault *v);
+
+typedef struct VaultStatus {
+        bool sealed;
+        KeyMode key_mode;
+        unsigned orgs;           /* orgs with a directory */
+        unsigned secrets;        /* records on disk */
+        unsigned quarantined;
+        bool keyring_cache;
+} VaultStatus;
+int vault_status(Vault *v, VaultStatus *ret);
