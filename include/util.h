@@ -25,7 +25,7 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
-static inline void json_decrefp(json_t **j) { if (*j) json_decref(*j); }
+/* jansson provides json_decrefp() */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
 /* NULL-terminated string vectors. */

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "util.h"
+
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+int strv_push(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        char **nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl) {
+                free(c);
+                return -ENOMEM;
+        }
+        nl[n] = c;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        if (l)
+                for (char *const *i = l; *i; i++)
+                        if (strcmp(*i, s) == 0)
+                                return true;
+        return false;
+}
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+char *strdup_printf(const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+/* Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) that also refuses
+ * C0 and C1 control characters and DEL. */
+bool utf8_text_valid(const char *s, size_t *ret_chars) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t chars = 0;
+
+        if (!s)
+                return false;
+        while (*p) {
+                uint32_t cp;
+                int len;
+                if (*p < 0x80) {
+                        cp = *p;
+                        len = 1;
+                } else if ((*p & 0xe0) == 0xc0) {
+                        cp = *p & 0x1f;
+                        len = 2;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        cp = *p & 0x0f;
+                        len = 3;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        cp = *p & 0x07;
+                        len = 4;
+                } else
+                        return false;
+                for (int i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+                        return false;
+                p += len;
+                chars++;
+        }
+        if (ret_chars)
+                *ret_chars = chars;
+        return true;
+}
+
+static bool slug_valid(const char *s, size_t max, const char *extra) {
+        size_t n;
+        if (!s || !*s)
+                return false;
+        n = strlen(s);
+        if (n > max)
+                return false;
+        if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (size_t i = 1; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr(extra, c)))
+                        return false;
+        }
+        return true;
+}
+
+bool org_name_valid(const char *s) { return slug_valid(s, OV_ORG_MAX, "-"); }
+bool secret_id_valid(const char *s) { return slug_valid(s, OV_ID_MAX, "_-"); }
+
+bool display_name_valid(const char *s) {
+        size_t chars;
+        if (!s || strlen(s) > OV_NAME_MAX * 4)
+                return false;
+        if (!utf8_text_valid(s, &chars))
+                return false;
+        return chars >= 1 && chars <= OV_NAME_MAX;
+}
+
+char *slug_from_name(const char *name) {
+        size_t n = strlen(name), o = 0;
+        char *out = malloc(OV_ID_MAX + 1);
+        bool dash = false;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n && o < OV_ID_MAX; i++) {
+                unsigned char c = (unsigned char) name[i];
+                if (isascii(c) && isalnum(c)) {
+                        if (dash && o > 0)
+                                out[o++] = '-';
+                        dash = false;
+                        if (o < OV_ID_MAX)
+                                out[o++] = (char) tolower(c);
+                } else
+                        dash = true;
+        }
+        while (o > 0 && out[o - 1] == '-')
+                o--;
+        out[o] = 0;
+        if (!secret_id_valid(out)) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+bool ascii_strcase_contains(const char *haystack, const char *needle) {
+        size_t hn = strlen(haystack), nn = strlen(needle);
+        if (nn == 0)
+                return true;
+        if (nn > hn)
+                return false;
+        for (size_t i = 0; i + nn <= hn; i++)
+                if (strncasecmp(haystack + i, needle, nn) == 0)
+                        return true;
+        return false;
+}
+
+bool is_temp_name(const char *name) { return name[0] == '.' && name[1] == '#'; }
+
+int fsync_dir_at(int dir_fd, const char *path) {
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                len -= (size_t) w;
+        }
+        return 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *dir = NULL, *tmp = NULL;
+        const char *slash = strrchr(name, '/');
+        const char *base = slash ? slash + 1 : name;
+        unsigned char rnd[6];
+        int r;
+
+        dir = slash ? strndup(name, (size_t) (slash - name)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        randombytes_buf(rnd, sizeof rnd);
+        tmp = strdup_printf("%s%s.#%s.%02x%02x%02x%02x%02x%02x", slash ? dir : "", slash ? "/" : "", base,
+                            rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+        if (!tmp)
+                return -ENOMEM;
+
+        int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, data, len);
+        if (r == 0 && fchmod(fd, mode) < 0)     /* the umask may have narrowed or widened it */
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dir_fd, tmp, 0);
+                return r;
+        }
+        return fsync_dir_at(dir_fd, dir);
+}
+
+int write_json_atomic_at(int dir_fd, const char *name, json_t *doc, mode_t mode) {
+        _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!text)
+                return -ENOMEM;
+        size_t n = strlen(text);
+        char *withnl = realloc(text, n + 2);
+        if (!withnl)
+                return -ENOMEM;
+        text = withnl;
+        text[n] = '\n';
+        text[n + 1] = 0;
+        return write_file_atomic_at(dir_fd, name, text, n + 1, mode);
+}
+
+int mkdir_p_at(int dir_fd, const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1;; s++) {
+                bool end = *s == 0;
+                if (*s == '/' || end) {
+                        char saved = *s;
+                        *s = 0;
+                        if (mkdirat(dir_fd, p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = saved;
+                }
+                if (end)
+                        break;
+        }
+        return 0;
+}
+
+int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t r = read(fd, buf + len, (size_t) st.st_size - len);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                len += (size_t) r;
+        }
+        buf[len] = 0;
+        *ret = buf;
+        buf = NULL;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+void free_secret_string(char *s) {
+        if (!s)
+                return;
+        sodium_memzero(s, strlen(s));
+        free(s);
+}
