@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libsodium glue: record sealing, data-key wrapping, passphrase KDF.
+ * Byte layouts are documented in docs/CRYPTO.md. */
+
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "crypto.h"
+
+#define AEAD_NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define AEAD_TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define B64_VARIANT sodium_base64_VARIANT_ORIGINAL
+
+/* Domain-separation labels; ASCII, no NUL on the wire. */
+#define RECORD_AD_LABEL "orgvault-record"
+#define ORGKEY_AD_LABEL "orgvault-orgkey"
+#define VERIFIER_MESSAGE "orgvault-verifier"
+#define FINGERPRINT_MESSAGE "orgvault-fingerprint"
+
+/* label(15) + version(1) + 3 × (len(1) + 255) + key id(4), rounded up. */
+#define AD_MAX 1024
+
+int crypto_init(void) {
+        return sodium_init() < 0 ? -EIO : 0;
+}
+
+OvKey *ov_key_new(void) {
+        OvKey *k = calloc(1, sizeof(OvKey));
+        if (!k)
+                return NULL;
+        k->bytes = sodium_malloc(OV_KEY_BYTES);
+        if (!k->bytes) {
+                free(k);
+                return NULL;
+        }
+        sodium_memzero(k->bytes, OV_KEY_BYTES);
+        return k;
+}
+
+OvKey *ov_key_new_random(void) {
+        OvKey *k = ov_key_new();
+        if (k)
+                randombytes_buf(k->bytes, OV_KEY_BYTES);
+        return k;
+}
+
+OvKey *ov_key_dup(const OvKey *k) {
+        if (!k)
+                return NULL;
+        OvKey *d = ov_key_new();
+        if (d)
+                memcpy(d->bytes, k->bytes, OV_KEY_BYTES);
+        return d;
+}
+
+void ov_key_free(OvKey *k) {
+        if (!k)
+                return;
+        sodium_free(k->bytes);          /* zeroes before unmapping */
+        free(k);
+}
+
+char *b64_encode(const void *data, size_t len) {
+        size_t n = sodium_base64_encoded_len(len, B64_VARIANT);
+        char *s = malloc(n);
+        if (!s)
+                return NULL;
+        return sodium_bin2base64(s, n, data, len, B64_VARIANT);
+}
+
+int b64_decode(const char *b64, void *buf, size_t buf_len, size_t *ret_len) {
+        size_t n = 0;
+
+        if (!b64 || !buf)
+                return -EINVAL;
+        /* With a NULL end pointer libsodium refuses trailing garbage. */
+        if (sodium_base642bin(buf, buf_len, b64, strlen(b64), NULL, &n, NULL, B64_VARIANT) < 0)
+                return errno == ERANGE ? -ERANGE : -EINVAL;
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+/* Appends a length-prefixed string; -EINVAL when it does not fit a u8. */
+static int ad_put_string(unsigned char *ad, size_t *pos, const char *s) {
+        if (!s)
+                return -EINVAL;
+        size_t n = strlen(s);
+        if (n > 255)
+                return -EINVAL;
+        ad[(*pos)++] = (unsigned char) n;
+        memcpy(ad + *pos, s, n);
+        *pos += n;
+        return 0;
+}
+
+static void ad_put_be32(unsigned char *ad, size_t *pos, uint32_t v) {
+        ad[(*pos)++] = (unsigned char) (v >> 24);
+        ad[(*pos)++] = (unsigned char) (v >> 16);
+        ad[(*pos)++] = (unsigned char) (v >> 8);
+        ad[(*pos)++] = (unsigned char) v;
+}
+
+static void ad_put_label(unsigned char *ad, size_t *pos, const char *label) {
+        size_t n = strlen(label);
+        memcpy(ad + *pos, label, n);
+        *pos += n;
+        ad[(*pos)++] = OV_FORMAT_VERSION;
+}
+
+static int record_ad(unsigned char ad[AD_MAX], size_t *ret_len,
+                     const char *org, const char *id, const char *type, uint32_t key_id) {
+        size_t pos = 0;
+        int r;
+
+        ad_put_label(ad, &pos, RECORD_AD_LABEL);
+        r = ad_put_string(ad, &pos, org);
+        if (r < 0)
+                return r;
+        r = ad_put_string(ad, &pos, id);
+        if (r < 0)
+                return r;
+        r = ad_put_string(ad, &pos, type);
+        if (r < 0)
+                return r;
+        ad_put_be32(ad, &pos, key_id);
+        *ret_len = pos;
+        return 0;
+}
+
+static int orgkey_ad(unsigned char ad[AD_MAX], size_t *ret_len, const char *org, uint32_t key_id) {
+        size_t pos = 0;
+        int r;
+
+        ad_put_label(ad, &pos, ORGKEY_AD_LABEL);
+        r = ad_put_string(ad, &pos, org);
+        if (r < 0)
+                return r;
+        ad_put_be32(ad, &pos, key_id);
+        *ret_len = pos;
+        return 0;
+}
+
+/* Encrypts under a fresh random nonce and returns both halves in base64. */
+static int aead_seal_b64(const unsigned char *key, const unsigned char *ad, size_t ad_len,
+                         const void *plain, size_t plain_len,
+                         char **ret_nonce_b64, char **ret_ct_b64) {
+        unsigned char nonce[AEAD_NONCE_BYTES];
+        unsigned long long ct_len = 0;
+
+        if (plain_len > SIZE_MAX - AEAD_TAG_BYTES)
+                return -EINVAL;
+        _cleanup_free_ unsigned char *ct = malloc(plain_len + AEAD_TAG_BYTES);
+        if (!ct)
+                return -ENOMEM;
+
+        randombytes_buf(nonce, sizeof(nonce));
+        crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, plain, plain_len,
+                                                   ad, ad_len, NULL, nonce, key);
+
+        _cleanup_free_ char *n64 = b64_encode(nonce, sizeof(nonce));
+        _cleanup_free_ char *c64 = b64_encode(ct, (size_t) ct_len);
+        if (!n64 || !c64)
+                return -ENOMEM;
+
+        *ret_nonce_b64 = n64;
+        *ret_ct_b64 = c64;
+        n64 = c64 = NULL;
+        return 0;
+}
+
+/* Decodes a base64 nonce that must be exactly one nonce long. */
+static int decode_nonce(const char *nonce_b64, unsigned char nonce[AEAD_NONCE_BYTES]) {
+        size_t n = 0;
+
+        if (!nonce_b64 || b64_decode(nonce_b64, nonce, AEAD_NONCE_BYTES, &n) < 0 || n != AEAD_NONCE_BYTES)
+                return -EBADMSG;
+        return 0;
+}
+
+/* Decodes base64 ciphertext into a malloc'd buffer; -EBADMSG when malformed
+ * or too short to hold a tag. */
+static int decode_ciphertext(const char *ct_b64, unsigned char **ret, size_t *ret_len) {
+        size_t n = 0;
+
+        if (!ct_b64)
+                return -EBADMSG;
+        size_t max = strlen(ct_b64) / 4 * 3 + 3;
+        _cleanup_free_ unsigned char *ct = malloc(max);
+        if (!ct)
+                return -ENOMEM;
+        if (b64_decode(ct_b64, ct, max, &n) < 0 || n < AEAD_TAG_BYTES)
+                return -EBADMSG;
+        *ret = ct;
+        *ret_len = n;
+        ct = NULL;
+        return 0;
+}
+
+int crypto_seal_record(const OvKey *data_key, uint32_t key_id,
+                       const char *org, const char *id, const char *type,
+                       const void *plain, size_t plain_len,
+                       char **ret_nonce_b64, char **ret_ct_b64) {
+        unsigned char ad[AD_MAX];
+        size_t ad_len = 0;
+        int r;
+
+        if (!data_key || (!plain && plain_len > 0) || !ret_nonce_b64 || !ret_ct_b64)
+                return -EINVAL;
+        r = record_ad(ad, &ad_len, org, id, type, key_id);
+        if (r < 0)
+                return r;
+        return aead_seal_b64(data_key->bytes, ad, ad_len, plain, plain_len, ret_nonce_b64, ret_ct_b64);
+}
+
+int crypto_open_record(const OvKey *data_key, uint32_t key_id,
+                       const char *org, const char *id, const char *type,
+                       const char *nonce_b64, const char *ct_b64,
+                       char **ret_plain, size_t *ret_plain_len) {
+        unsigned char ad[AD_MAX], nonce[AEAD_NONCE_BYTES];
+        _cleanup_free_ unsigned char *ct = NULL;
+        size_t ad_len = 0, ct_len = 0;
+        unsigned long long plain_len = 0;
+        int r;
+
+        if (!data_key || !ret_plain)
+                return -EINVAL;
+        r = record_ad(ad, &ad_len, org, id, type, key_id);
+        if (r < 0)
+                return r;
+        r = decode_nonce(nonce_b64, nonce);
+        if (r < 0)
+                return r;
+        r = decode_ciphertext(ct_b64, &ct, &ct_len);
+        if (r < 0)
+                return r;
+
+        /* +1 for the NUL; at least one byte so sodium_malloc never sees 0. */
+        char *plain = sodium_malloc(ct_len - AEAD_TAG_BYTES + 1);
+        if (!plain)
+                return -ENOMEM;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *) plain, &plain_len, NULL,
+                                                       ct, ct_len, ad, ad_len, nonce,
+                                                       data_key->bytes) != 0) {
+                sodium_free(plain);
+                return -EBADMSG;
+        }
+        plain[plain_len] = '\0';
+        *ret_plain = plain;
+        if (ret_plain_len)
+                *ret_plain_len = (size_t) plain_len;
+        return 0;
+}
+
+void crypto_free_plain(char *plain) {
+        sodium_free(plain);             /* wipes; NULL is a no-op */
+}
+
+int crypto_wrap_key(const OvKey *master, const char *org, uint32_t key_id, const OvKey *data_key,
+                    char **ret_nonce_b64, char **ret_wrapped_b64) {
+        unsigned char ad[AD_MAX];
+        size_t ad_len = 0;
+        int r;
+
+        if (!master || !data_key || !ret_nonce_b64 || !ret_wrapped_b64)
+                return -EINVAL;
+        r = orgkey_ad(ad, &ad_len, org, key_id);
+        if (r < 0)
+                return r;
+        return aead_seal_b64(master->bytes, ad, ad_len, data_key->bytes, OV_KEY_BYTES,
+                             ret_nonce_b64, ret_wrapped_b64);
+}
+
+int crypto_unwrap_key(const OvKey *master, const char *org, uint32_t key_id,
+                      const char *nonce_b64, const char *wrapped_b64, OvKey **ret) {
+        unsigned char ad[AD_MAX], nonce[AEAD_NONCE_BYTES];
+        unsigned char wrapped[OV_KEY_BYTES + AEAD_TAG_BYTES];
+        size_t ad_len = 0, n = 0;
+        int r;
+
+        if (!master || !ret)
+                return -EINVAL;
+        r = orgkey_ad(ad, &ad_len, org, key_id);
+        if (r < 0)
+                return r;
+        r = decode_nonce(nonce_b64, nonce);
+        if (r < 0)
+                return r;
+        if (!wrapped_b64 || b64_decode(wrapped_b64, wrapped, sizeof(wrapped), &n) < 0 || n != sizeof(wrapped))
+                return -EBADMSG;
+
+        _cleanup_key_ OvKey *k = ov_key_new();
+        if (!k)
+                return -ENOMEM;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(k->bytes, NULL, NULL, wrapped, sizeof(wrapped),
+                                                       ad, ad_len, nonce, master->bytes) != 0)
+                return -EBADMSG;
+        *ret = k;
+        k = NULL;
+        return 0;
+}
+
+int crypto_derive_passphrase_key(const char *passphrase, size_t len, const unsigned char salt[OV_SALT_BYTES],
+                                 unsigned long long opslimit, size_t memlimit, OvKey **ret) {
+        if (!passphrase || !salt || !ret)
+                return -EINVAL;
+        /* Limits come from master.json on disk: refuse ones libsodium cannot honour. */
+        if (len > crypto_pwhash_PASSWD_MAX ||
+            opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > crypto_pwhash_OPSLIMIT_MAX ||
+            memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > crypto_pwhash_MEMLIMIT_MAX)
+                return -EINVAL;
+
+        _cleanup_key_ OvKey *k = ov_key_new();
+        if (!k)
+                return -ENOMEM;
+        if (crypto_pwhash(k->bytes, OV_KEY_BYTES, passphrase, len, salt, opslimit, memlimit,
+                          crypto_pwhash_ALG_ARGON2ID13) != 0)
+                return -ENOMEM;         /* the only documented failure: memory */
+        *ret = k;
+        k = NULL;
+        return 0;
+}
+
+int crypto_key_verifier(const OvKey *key, char **ret_b64) {
+        unsigned char v[32];
+
+        if (!key || !ret_b64)
+                return -EINVAL;
+        crypto_generichash(v, sizeof(v), (const unsigned char *) VERIFIER_MESSAGE, strlen(VERIFIER_MESSAGE),
+                           key->bytes, OV_KEY_BYTES);
+        char *s = b64_encode(v, sizeof(v));
+        if (!s)
+                return -ENOMEM;
+        *ret_b64 = s;
+        return 0;
+}
+
+int crypto_key_fingerprint(const OvKey *key, char ret[17]) {
+        unsigned char fp[32];
+
+        if (!key || !ret)
+                return -EINVAL;
+        /* A different message than the verifier so one cannot stand in for
+         * the other; the first 8 bytes of the hash, in hex. */
+        crypto_generichash(fp, sizeof(fp), (const unsigned char *) FINGERPRINT_MESSAGE,
+                           strlen(FINGERPRINT_MESSAGE), key->bytes, OV_KEY_BYTES);
+        sodium_bin2hex(ret, 17, fp, 8);
+        return 0;
+}
