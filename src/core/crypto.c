@@ -74,9 +74,11 @@ int b64_decode(const char *b64, void *buf, size_t buf_len, size_t *ret_len) {
 
         if (!b64 || !buf)
                 return -EINVAL;
-        /* With a NULL end pointer libsodium refuses trailing garbage. */
+        /* With a NULL end pointer libsodium refuses trailing garbage. Its
+         * errno cannot tell bad padding from a short buffer, so both are
+         * -EINVAL. */
         if (sodium_base642bin(buf, buf_len, b64, strlen(b64), NULL, &n, NULL, B64_VARIANT) < 0)
-                return errno == ERANGE ? -ERANGE : -EINVAL;
+                return -EINVAL;
         if (ret_len)
                 *ret_len = n;
         return 0;
