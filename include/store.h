@@ -29,6 +29,12 @@ typedef struct Secret {
         char *last_used_by;
 } Secret;
 
+/* Bounds of a secret's references (feature and target: 1..256 bytes of
+ * text without control characters). */
+#define OV_REFERENCE_TEXT_MAX 256
+#define OV_REFERENCES_MAX 64
+bool reference_text_valid(const char *s);
+
 void secret_free(Secret *s);
 static inline void secret_freep(Secret **s) { secret_free(*s); }
 #define _cleanup_secret_ _cleanup_(secret_freep)

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A secret's record <-> JSON (docs/FORMAT.md). The parser sees files from
+ * disk that may be truncated, edited or hostile: it checks every key, type
+ * and bound and refuses anything it does not know. */
+
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "store.h"
+
+#define RECORD_ALG "xchacha20poly1305-ietf"
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+/* Base64 of the sealed value: the fields' JSON (64 KiB of values, escaped)
+ * plus the tag, with room to spare. */
+#define CIPHERTEXT_B64_MAX (1024 * 1024)
+
+void secret_free(Secret *s) {
+        if (!s)
+                return;
+        free(s->id);
+        free(s->name);
+        free(s->type);
+        free(s->nonce);
+        free(s->ciphertext);
+        for (size_t i = 0; i < s->n_refs; i++) {
+                free(s->refs[i].feature);
+                free(s->refs[i].target);
+        }
+        free(s->refs);
+        free(s->last_used_by);
+        free(s);
+}
+
+json_t *secret_to_json(const Secret *s, const char *org) {
+        _cleanup_json_ json_t *refs = json_array();
+        if (!refs)
+                return NULL;
+        for (size_t i = 0; i < s->n_refs; i++)
+                if (json_array_append_new(refs, json_pack("{s:s, s:s, s:I}",
+                                                          "feature", s->refs[i].feature,
+                                                          "target", s->refs[i].target,
+                                                          "created", (json_int_t) s->refs[i].created)) < 0)
+                        return NULL;
+
+        return json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:O, s:{s:s, s:I, s:s, s:s}}",
+                         "format", OV_FORMAT_VERSION,
+                         "org", org,
+                         "id", s->id,
+                         "name", s->name,
+                         "type", s->type,
+                         "created", (json_int_t) s->created,
+                         "updated", (json_int_t) s->updated,
+                         "version", (json_int_t) s->version,
+                         "references", refs,
+                         "value",
+                         "alg", RECORD_ALG,
+                         "key_id", (json_int_t) s->key_id,
+                         "nonce", s->nonce,
+                         "ciphertext", s->ciphertext);
+}
+
+static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int fail(char **ret_error, const char *fmt, ...) {
+        if (ret_error) {
+                va_list ap;
+                char *m = NULL;
+                va_start(ap, fmt);
+                if (vasprintf(&m, fmt, ap) < 0)
+                        m = NULL;
+                va_end(ap);
+                free(*ret_error);
+                *ret_error = m;
+        }
+        return -EBADMSG;
+}
+
+/* Every key of o must be in keys[], and every one of keys[] must be there. */
+static int check_keys(json_t *o, const char *what, const char *const *keys, size_t n, char **ret_error) {
+        const char *k;
+        json_t *val;
+
+        if (!json_is_object(o))
+                return fail(ret_error, "%s is not an object", what);
+        json_object_foreach(o, k, val) {
+                bool known = false;
+                for (size_t i = 0; i < n && !known; i++)
+                        known = strcmp(k, keys[i]) == 0;
+                if (!known)
+                        return fail(ret_error, "%s has an unknown key", what);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!json_object_get(o, keys[i]))
+                        return fail(ret_error, "%s lacks \"%s\"", what, keys[i]);
+        return 0;
+}
+
+static int get_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint64_t *ret, char **ret_error) {
+        json_t *v = json_object_get(o, key);
+        if (!json_is_integer(v))
+                return fail(ret_error, "\"%s\" is not an integer", key);
+        json_int_t i = json_integer_value(v);
+        if (i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+                return fail(ret_error, "\"%s\" is out of range", key);
+        *ret = (uint64_t) i;
+        return 0;
+}
+
+static int get_string(json_t *o, const char *key, const char **ret, char **ret_error) {
+        json_t *v = json_object_get(o, key);
+        if (!json_is_string(v))
+                return fail(ret_error, "\"%s\" is not a string", key);
+        *ret = json_string_value(v);
+        return 0;
+}
+
+/* Standard base64 with padding; n = decoded length. */
+static bool b64_shape_valid(const char *s, size_t max, size_t *ret_n) {
+        size_t len = strlen(s), pad = 0;
+        if (len == 0 || len % 4 != 0 || len > max)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                if (c == '=') {
+                        if (i < len - 2)
+                                return false;
+                        pad++;
+                } else if (pad > 0)
+                        return false;
+                else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                           c == '+' || c == '/'))
+                        return false;
+        }
+        *ret_n = len / 4 * 3 - pad;
+        return true;
+}
+
+/* Same rule as a secret id: types ship as files named after their id. */
+static bool type_id_valid(const char *s) { return secret_id_valid(s); }
+
+bool reference_text_valid(const char *s) {
+        return s && *s && strlen(s) <= OV_REFERENCE_TEXT_MAX && utf8_text_valid(s, NULL);
+}
+
+static int parse_references(json_t *a, Secret *s, char **ret_error) {
+        static const char *const keys[] = { "feature", "target", "created" };
+
+        if (!json_is_array(a))
+                return fail(ret_error, "\"references\" is not an array");
+        size_t n = json_array_size(a);
+        if (n > OV_REFERENCES_MAX)
+                return fail(ret_error, "more than %d references", OV_REFERENCES_MAX);
+        if (n == 0)
+                return 0;
+        s->refs = calloc(n, sizeof(Reference));
+        if (!s->refs)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                json_t *r = json_array_get(a, i);
+                const char *feature = NULL, *target = NULL;
+                uint64_t created = 0;
+                int k;
+
+                k = check_keys(r, "a reference", keys, ELEMENTSOF(keys), ret_error);
+                if (k < 0)
+                        return k;
+                if (get_string(r, "feature", &feature, ret_error) < 0 ||
+                    get_string(r, "target", &target, ret_error) < 0 ||
+                    get_uint(r, "created", 0, INT64_MAX, &created, ret_error) < 0)
+                        return -EBADMSG;
+                if (!reference_text_valid(feature) || !reference_text_valid(target))
+                        return fail(ret_error, "reference %zu has an invalid feature or target", i);
+                for (size_t j = 0; j < s->n_refs; j++)
+                        if (strcmp(s->refs[j].feature, feature) == 0 && strcmp(s->refs[j].target, target) == 0)
+                                return fail(ret_error, "reference %zu is a duplicate", i);
+                s->refs[i].feature = strdup(feature);
+                s->refs[i].target = strdup(target);
+                s->refs[i].created = created;
+                s->n_refs++;
+                if (!s->refs[i].feature || !s->refs[i].target)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int parse_value(json_t *v, Secret *s, char **ret_error) {
+        static const char *const keys[] = { "alg", "key_id", "nonce", "ciphertext" };
+        const char *alg = NULL, *nonce = NULL, *ct = NULL;
+        uint64_t key_id = 0;
+        size_t n;
+        int r;
+
+        r = check_keys(v, "\"value\"", keys, ELEMENTSOF(keys), ret_error);
+        if (r < 0)
+                return r;
+        if (get_string(v, "alg", &alg, ret_error) < 0 ||
+            get_uint(v, "key_id", 1, UINT32_MAX, &key_id, ret_error) < 0 ||
+            get_string(v, "nonce", &nonce, ret_error) < 0 ||
+            get_string(v, "ciphertext", &ct, ret_error) < 0)
+                return -EBADMSG;
+        if (strcmp(alg, RECORD_ALG) != 0)
+                return fail(ret_error, "unknown \"alg\"");
+        if (!b64_shape_valid(nonce, 64, &n) || n != NONCE_BYTES)
+                return fail(ret_error, "\"nonce\" is not %d bytes of base64", NONCE_BYTES);
+        if (!b64_shape_valid(ct, CIPHERTEXT_B64_MAX, &n) || n < TAG_BYTES)
+                return fail(ret_error, "\"ciphertext\" is not valid base64 of a sealed value");
+
+        s->key_id = (uint32_t) key_id;
+        s->nonce = strdup(nonce);
+        s->ciphertext = strdup(ct);
+        if (!s->nonce || !s->ciphertext)
+                return -ENOMEM;
+        return 0;
+}
+
+int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error) {
+        static const char *const keys[] = {
+                "format", "org", "id", "name", "type", "created", "updated", "version", "references", "value",
+        };
+        _cleanup_secret_ Secret *s = NULL;
+        const char *j_org = NULL, *id = NULL, *name = NULL, *type = NULL;
+        uint64_t format = 0, version = 0;
+        int r;
+
+        r = check_keys(j, "the record", keys, ELEMENTSOF(keys), ret_error);
+        if (r < 0)
+                return r;
+        if (get_uint(j, "format", 0, UINT32_MAX, &format, ret_error) < 0)
+                return -EBADMSG;
+        if (format != OV_FORMAT_VERSION)
+                return fail(ret_error, "unsupported format %llu", (unsigned long long) format);
+
+        s = calloc(1, sizeof(Secret));
+        if (!s)
+                return -ENOMEM;
+        if (get_string(j, "org", &j_org, ret_error) < 0 ||
+            get_string(j, "id", &id, ret_error) < 0 ||
+            get_string(j, "name", &name, ret_error) < 0 ||
+            get_string(j, "type", &type, ret_error) < 0 ||
+            get_uint(j, "created", 0, INT64_MAX, &s->created, ret_error) < 0 ||
+            get_uint(j, "updated", 0, INT64_MAX, &s->updated, ret_error) < 0 ||
+            get_uint(j, "version", 1, UINT32_MAX, &version, ret_error) < 0)
+                return -EBADMSG;
+        if (!org || strcmp(j_org, org) != 0)
+                return fail(ret_error, "record belongs to another org");
+        if (!secret_id_valid(id))
+                return fail(ret_error, "invalid \"id\"");
+        if (!display_name_valid(name))
+                return fail(ret_error, "invalid \"name\"");
+        if (!type_id_valid(type))
+                return fail(ret_error, "invalid \"type\"");
+        s->version = (uint32_t) version;
+
+        s->id = strdup(id);
+        s->name = strdup(name);
+        s->type = strdup(type);
+        if (!s->id || !s->name || !s->type)
+                return -ENOMEM;
+        r = parse_references(json_object_get(j, "references"), s, ret_error);
+        if (r < 0)
+                return r;
+        r = parse_value(json_object_get(j, "value"), s, ret_error);
+        if (r < 0)
+                return r;
+
+        *ret = s;
+        s = NULL;
+        return 0;
+}
+
+int secret_parse_text(const char *text, size_t len, const char *org, Secret **ret, char **ret_error) {
+        json_error_t err;
+        _cleanup_json_ json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+        if (!j)
+                return fail(ret_error, "not valid JSON: line %d: %s", err.line, err.text);
+        return secret_from_json(j, org, ret, ret_error);
+}

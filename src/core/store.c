@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The state dir on disk (docs/FORMAT.md): orgs/<org>/secrets/<id>.json,
+ * orgs/<org>/org.json, orgs/<org>/usage.json and quarantine/. Every write
+ * goes through write_*_atomic_at (temp file, fsync, rename, fsync dir). */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "store.h"
+
+#define DIR_MODE 0700
+#define FILE_MODE 0600
+#define RECORD_FILE_MAX (2 * 1024 * 1024)
+#define ORG_FILE_MAX (64 * 1024)
+#define USAGE_FILE_MAX (16 * 1024 * 1024)
+#define ORG_KEYS_MAX 16
+#define B64_FIELD_MAX 128
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+/* Opens a directory below the state dir for readdir(); NULL with errno set. */
+static DIR *opendir_at(int state_fd, const char *path) {
+        int fd = openat(state_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return d;
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* "<id>.json" -> id when it is a valid secret id, else NULL. */
+static char *record_id_from_file_name(const char *name) {
+        if (!has_suffix(name, ".json"))
+                return NULL;
+        char *id = strndup(name, strlen(name) - strlen(".json"));
+        if (id && !secret_id_valid(id)) {
+                free(id);
+                return NULL;
+        }
+        return id;
+}
+
+int store_prepare(int state_fd) {
+        int r = mkdir_p_at(state_fd, "orgs", DIR_MODE);
+        if (r < 0)
+                return r;
+        return mkdir_p_at(state_fd, "quarantine", DIR_MODE);
+}
+
+/* Creates orgs/<org>/secrets/ on first use, with the parents' entries made
+ * durable too (a record in a directory that vanishes on crash is lost). */
+static int ensure_org_dirs(int state_fd, const char *org) {
+        _cleanup_free_ char *org_dir = strdup_printf("orgs/%s", org);
+        _cleanup_free_ char *secrets_dir = strdup_printf("orgs/%s/secrets", org);
+        struct stat st;
+        int r;
+
+        if (!org_dir || !secrets_dir)
+                return -ENOMEM;
+        if (fstatat(state_fd, secrets_dir, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+        r = mkdir_p_at(state_fd, secrets_dir, DIR_MODE);
+        if (r < 0)
+                return r;
+        r = fsync_dir_at(state_fd, "orgs");
+        if (r < 0)
+                return r;
+        return fsync_dir_at(state_fd, org_dir);
+}
+
+int store_save_secret(int state_fd, const char *org, const Secret *s) {
+        if (!org_name_valid(org) || !secret_id_valid(s->id))
+                return -EINVAL;
+        int r = ensure_org_dirs(state_fd, org);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *j = secret_to_json(s, org);
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/secrets/%s.json", org, s->id);
+        if (!j || !path)
+                return -ENOMEM;
+        return write_json_atomic_at(state_fd, path, j, FILE_MODE);
+}
+
+int store_delete_secret(int state_fd, const char *org, const char *id) {
+        if (!org_name_valid(org) || !secret_id_valid(id))
+                return -EINVAL;
+        _cleanup_free_ char *dir = strdup_printf("orgs/%s/secrets", org);
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/secrets/%s.json", org, id);
+        if (!dir || !path)
+                return -ENOMEM;
+        if (unlinkat(state_fd, path, 0) < 0)
+                return -errno;
+        return fsync_dir_at(state_fd, dir);
+}
+
+int store_quarantine(int state_fd, const char *org, const char *file_name, const char *reason) {
+        if (!org_name_valid(org) || strchr(file_name, '/') || strcmp(file_name, ".") == 0 ||
+            strcmp(file_name, "..") == 0)
+                return -EINVAL;
+        _cleanup_free_ char *dir = strdup_printf("orgs/%s/secrets", org);
+        _cleanup_free_ char *src = strdup_printf("orgs/%s/secrets/%s", org, file_name);
+        _cleanup_free_ char *dst = strdup_printf("quarantine/%s.%s.%llu", org, file_name,
+                                                 (unsigned long long) now_usec());
+        int r;
+
+        if (!dir || !src || !dst)
+                return -ENOMEM;
+        r = mkdir_p_at(state_fd, "quarantine", DIR_MODE);
+        if (r < 0)
+                return r;
+        if (renameat(state_fd, src, state_fd, dst) < 0) {
+                r = -errno;
+                log_error("Cannot quarantine broken record %s (%s): %s", src, reason, strerror(-r));
+                return r;
+        }
+        log_warning("Quarantined broken record %s as %s: %s", src, dst, reason);
+        r = fsync_dir_at(state_fd, "quarantine");
+        if (r < 0)
+                return r;
+        return fsync_dir_at(state_fd, dir);
+}
+
+static int push_secret(Secret ***array, size_t *n, size_t *allocated, Secret *s) {
+        if (*n == *allocated) {
+                size_t m = *allocated ? *allocated * 2 : 64;
+                Secret **a = reallocarray(*array, m, sizeof(Secret *));
+                if (!a)
+                        return -ENOMEM;
+                *array = a;
+                *allocated = m;
+        }
+        (*array)[(*n)++] = s;
+        return 0;
+}
+
+static void free_secrets(Secret **a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                secret_free(a[i]);
+        free(a);
+}
+
+/* Reads and parses one record file: 0 and the secret, -ENOMEM, or another
+ * negative errno with *ret_reason saying why the file is unusable. */
+static int load_record(int dir_fd, const char *org, const char *name, Secret **ret, char **ret_reason) {
+        _cleanup_free_ char *id = record_id_from_file_name(name);
+        _cleanup_free_ char *text = NULL;
+        _cleanup_secret_ Secret *s = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!id) {
+                *ret_reason = strdup("not a record file name");
+                return *ret_reason ? -EBADMSG : -ENOMEM;
+        }
+        r = read_file_at(dir_fd, name, RECORD_FILE_MAX, &text, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_reason = strdup_printf("cannot read: %s", strerror(-r));
+                return *ret_reason ? r : -ENOMEM;
+        }
+        r = secret_parse_text(text, len, org, &s, ret_reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return *ret_reason ? r : -ENOMEM;
+        if (strcmp(s->id, id) != 0) {
+                *ret_reason = strdup("\"id\" does not match the file name");
+                return *ret_reason ? -EBADMSG : -ENOMEM;
+        }
+        *ret = s;
+        s = NULL;
+        return 0;
+}
+
+int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined) {
+        _cleanup_free_ char *dir_path = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        Secret **secrets = NULL;
+        size_t n = 0, allocated = 0;
+        unsigned quarantined = 0;
+        struct dirent *de;
+        int r = 0;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        dir_path = strdup_printf("orgs/%s/secrets", org);
+        if (!dir_path)
+                return -ENOMEM;
+        d = opendir_at(state_fd, dir_path);
+        if (!d) {
+                if (errno != ENOENT)
+                        return -errno;
+                goto done;              /* an org without records yet */
+        }
+
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *reason = NULL;
+                Secret *s = NULL;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (is_temp_name(de->d_name)) {
+                        /* A write that never reached its rename: the old
+                         * record (if any) is still in place. */
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                                log_warning("Cannot remove leftover %s/%s: %m", dir_path, de->d_name);
+                        else
+                                log_info("Removed leftover temp file %s/%s", dir_path, de->d_name);
+                        continue;
+                }
+                r = load_record(dirfd(d), org, de->d_name, &s, &reason);
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r < 0) {
+                        if (store_quarantine(state_fd, org, de->d_name, reason) >= 0)
+                                quarantined++;
+                        r = 0;
+                        continue;
+                }
+                r = push_secret(&secrets, &n, &allocated, s);
+                if (r < 0) {
+                        secret_free(s);
+                        goto fail;
+                }
+        }
+        if (errno != 0) {
+                r = -errno;
+                goto fail;
+        }
+done:
+        *ret = secrets;
+        *ret_n = n;
+        if (ret_quarantined)
+                *ret_quarantined = quarantined;
+        return 0;
+fail:
+        free_secrets(secrets, n);
+        return r;
+}
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int store_list_orgs(int state_fd, char ***ret) {
+        _cleanup_closedir_ DIR *d = opendir_at(state_fd, "orgs");
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        struct dirent *de;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        if (!d && errno != ENOENT)
+                return -errno;
+        while (d && (errno = 0, de = readdir(d))) {
+                struct stat st;
+                if (!org_name_valid(de->d_name))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                r = strv_push(&l, de->d_name);
+                if (r < 0)
+                        return r;
+        }
+        if (d && errno != 0)
+                return -errno;
+        qsort(l, strv_length(l), sizeof(char *), strcmp_ptr);
+        *ret = l;
+        l = NULL;
+        return 0;
+}
+
+int store_count_secrets(int state_fd, const char *org, unsigned *ret) {
+        if (!org_name_valid(org))
+                return -EINVAL;
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/secrets", org);
+        if (!path)
+                return -ENOMEM;
+        _cleanup_closedir_ DIR *d = opendir_at(state_fd, path);
+        struct dirent *de;
+        unsigned n = 0;
+
+        if (!d) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = 0;
+                return 0;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *id = record_id_from_file_name(de->d_name);
+                if (id)
+                        n++;
+        }
+        if (errno != 0)
+                return -errno;
+        *ret = n;
+        return 0;
+}
+
+unsigned store_count_quarantined(int state_fd) {
+        _cleanup_closedir_ DIR *d = opendir_at(state_fd, "quarantine");
+        struct dirent *de;
+        unsigned n = 0;
+
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        return n;
+}
+
+/* org.json */
+
+void org_keys_clear(OrgKeys *k) {
+        if (!k)
+                return;
+        for (size_t i = 0; i < k->n_keys; i++) {
+                free(k->keys[i].nonce);
+                free(k->keys[i].wrapped);
+        }
+        free(k->keys);
+        *k = (OrgKeys) {};
+}
+
+static int org_fail(char **ret_error, const char *org, const char *what) {
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = strdup_printf("orgs/%s/org.json: %s", org, what);
+        }
+        return -EBADMSG;
+}
+
+static bool only_keys(json_t *o, const char *const *keys, size_t n) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v) {
+                bool known = false;
+                for (size_t i = 0; i < n && !known; i++)
+                        known = strcmp(k, keys[i]) == 0;
+                if (!known)
+                        return false;
+        }
+        return true;
+}
+
+static bool json_uint_in(json_t *v, uint64_t min, uint64_t max, uint64_t *ret) {
+        if (!json_is_integer(v))
+                return false;
+        json_int_t i = json_integer_value(v);
+        if (i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+                return false;
+        *ret = (uint64_t) i;
+        return true;
+}
+
+static bool has_key(const OrgKeys *k, uint32_t id) {
+        for (size_t i = 0; i < k->n_keys; i++)
+                if (k->keys[i].id == id)
+                        return true;
+        return false;
+}
+
+static int parse_key_entry(json_t *e, OrgKeys *k, const char *org, char **ret_error) {
+        static const char *const keys[] = { "id", "created", "nonce", "wrapped" };
+        json_t *nonce = json_object_get(e, "nonce"), *wrapped = json_object_get(e, "wrapped");
+        uint64_t id, created;
+
+        if (!json_is_object(e) || !only_keys(e, keys, ELEMENTSOF(keys)) ||
+            !json_uint_in(json_object_get(e, "id"), 1, UINT32_MAX, &id) ||
+            !json_uint_in(json_object_get(e, "created"), 0, INT64_MAX, &created) ||
+            !json_is_string(nonce) || !json_is_string(wrapped) ||
+            json_string_length(nonce) > B64_FIELD_MAX || json_string_length(wrapped) > B64_FIELD_MAX)
+                return org_fail(ret_error, org, "malformed key entry");
+        if (has_key(k, (uint32_t) id))
+                return org_fail(ret_error, org, "duplicate key id");
+
+        OrgKeyEntry *entry = &k->keys[k->n_keys];
+        entry->id = (uint32_t) id;
+        entry->created = created;
+        entry->nonce = strdup(json_string_value(nonce));
+        entry->wrapped = strdup(json_string_value(wrapped));
+        k->n_keys++;
+        if (!entry->nonce || !entry->wrapped)
+                return -ENOMEM;
+        return 0;
+}
+
+static int org_keys_from_json(json_t *j, const char *org, OrgKeys *k, char **ret_error) {
+        static const char *const keys[] = { "format", "org", "current", "keys", "rotating_to" };
+        json_t *jorg = json_object_get(j, "org"), *jkeys = json_object_get(j, "keys");
+        json_t *jrot = json_object_get(j, "rotating_to");
+        uint64_t format, current, rotating_to = 0;
+        int r;
+
+        if (!json_is_object(j) || !only_keys(j, keys, ELEMENTSOF(keys)))
+                return org_fail(ret_error, org, "unknown keys or not an object");
+        if (!json_uint_in(json_object_get(j, "format"), 0, UINT32_MAX, &format) || format != OV_FORMAT_VERSION)
+                return org_fail(ret_error, org, "unsupported or missing \"format\"");
+        if (!json_is_string(jorg) || strcmp(json_string_value(jorg), org) != 0)
+                return org_fail(ret_error, org, "\"org\" does not match the directory");
+        if (!json_uint_in(json_object_get(j, "current"), 1, UINT32_MAX, &current))
+                return org_fail(ret_error, org, "bad \"current\"");
+        if (jrot && !json_uint_in(jrot, 1, UINT32_MAX, &rotating_to))
+                return org_fail(ret_error, org, "bad \"rotating_to\"");
+        if (!json_is_array(jkeys) || json_array_size(jkeys) == 0 || json_array_size(jkeys) > ORG_KEYS_MAX)
+                return org_fail(ret_error, org, "bad \"keys\"");
+
+        k->keys = calloc(json_array_size(jkeys), sizeof(OrgKeyEntry));
+        if (!k->keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_array_size(jkeys); i++) {
+                r = parse_key_entry(json_array_get(jkeys, i), k, org, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        k->current = (uint32_t) current;
+        k->rotating_to = (uint32_t) rotating_to;
+        if (!has_key(k, k->current) || (k->rotating_to != 0 && (!has_key(k, k->rotating_to) ||
+                                                                  k->rotating_to == k->current)))
+                return org_fail(ret_error, org, "\"current\" or \"rotating_to\" names no key");
+        return 0;
+}
+
+int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_json_ json_t *j = NULL;
+        OrgKeys k = {};
+        size_t len = 0;
+        int r;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        path = strdup_printf("orgs/%s/org.json", org);
+        if (!path)
+                return -ENOMEM;
+        r = read_file_at(state_fd, path, ORG_FILE_MAX, &text, &len);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = strdup_printf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!j)
+                return org_fail(ret_error, org, "not valid JSON");
+        r = org_keys_from_json(j, org, &k, ret_error);
+        if (r < 0) {
+                org_keys_clear(&k);
+                return r;
+        }
+        *ret = k;
+        return 0;
+}
+
+int org_keys_save(int state_fd, const char *org, const OrgKeys *k) {
+        if (!org_name_valid(org))
+                return -EINVAL;
+        _cleanup_json_ json_t *keys = json_array();
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/org.json", org);
+        if (!keys || !path)
+                return -ENOMEM;
+        for (size_t i = 0; i < k->n_keys; i++)
+                if (json_array_append_new(keys, json_pack("{s:I, s:I, s:s, s:s}",
+                                                          "id", (json_int_t) k->keys[i].id,
+                                                          "created", (json_int_t) k->keys[i].created,
+                                                          "nonce", k->keys[i].nonce,
+                                                          "wrapped", k->keys[i].wrapped)) < 0)
+                        return -ENOMEM;
+        _cleanup_json_ json_t *j = json_pack("{s:i, s:s, s:I, s:O}",
+                                             "format", OV_FORMAT_VERSION,
+                                             "org", org,
+                                             "current", (json_int_t) k->current,
+                                             "keys", keys);
+        if (!j)
+                return -ENOMEM;
+        if (k->rotating_to != 0 && json_object_set_new(j, "rotating_to", json_integer(k->rotating_to)) < 0)
+                return -ENOMEM;
+        int r = ensure_org_dirs(state_fd, org);
+        if (r < 0)
+                return r;
+        return write_json_atomic_at(state_fd, path, j, FILE_MODE);
+}
+
+/* usage.json */
+
+int store_load_usage(int state_fd, const char *org, json_t **ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        path = strdup_printf("orgs/%s/usage.json", org);
+        if (!path)
+                return -ENOMEM;
+        r = read_file_at(state_fd, path, USAGE_FILE_MAX, &text, &len);
+        if (r == -ENOENT) {
+                *ret = json_object();
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+int store_save_usage(int state_fd, const char *org, json_t *usage) {
+        if (!org_name_valid(org))
+                return -EINVAL;
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/usage.json", org);
+        if (!path)
+                return -ENOMEM;
+        int r = ensure_org_dirs(state_fd, org);
+        if (r < 0)
+                return r;
+        return write_json_atomic_at(state_fd, path, usage, FILE_MODE);
+}
