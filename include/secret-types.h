@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Secret types as data (policy/types.d/*.json) and the field validator. */
+/* Secret types as data (one JSON file per type in policy/types.d/) and the field validator. */
 #pragma once
 
 #include <regex.h>
