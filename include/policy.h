@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Who may do what (DESIGN §2): orgs.d/*.json and actions.json. */
+/* Who may do what (DESIGN §2): orgs.d/<org>.json and actions.json. */
 #pragma once
 
 #include "secret-types.h"
@@ -39,7 +39,7 @@ typedef struct Consumer {
 
 typedef struct Policy Policy;
 
-/* Loads <data_dir>/actions.json and <config_dir>/orgs.d/*.json. A broken org
+/* Loads <data_dir>/actions.json and <config_dir>/orgs.d/<org>.json. A broken org
  * file closes that org and is recorded (policy_problems). A broken or missing
  * actions.json fails the load. */
 int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char **ret_error);
