@@ -57,8 +57,9 @@ KeyringCache *keyring_cache_new(const char *state_dir, unsigned timeout_sec) {
         scope_of(state_dir, scope);
         snprintf(c->prefix, sizeof c->prefix, DESC_PREFIX "%s:", scope);
         c->timeout_sec = timeout_sec;
-        /* Probe once so an unusable keyring is reported at start-up. */
-        if (keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 0) < 0)
+        /* Probe once so an unusable keyring is reported at start-up (unless
+         * the cache is switched off anyway). */
+        if (timeout_sec > 0 && keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 0) < 0)
                 cache_break(c, "finding the user keyring", errno);
         return c;
 }
