@@ -196,8 +196,6 @@ static int parse_strings(json_t *v, const char *what, char ***ret, char **reason
         json_array_foreach(v, i, e) {
                 if (!json_is_string(e) || json_string_length(e) == 0)
                         return reject(reason, "%s[%zu] must be a non-empty string", what, i);
-                if (strlen(json_string_value(e)) != json_string_length(e))
-                        return reject(reason, "%s[%zu] contains a NUL byte", what, i);
                 if (strv_push(&l, json_string_value(e)) < 0)
                         return -ENOMEM;
         }
@@ -312,8 +310,7 @@ static int parse_consumer(json_t *v, const char *file, const char *what, Consume
                 if (!path)
                         return -ENOMEM;
                 if (strcmp(key, "name") == 0) {
-                        if (!json_is_string(e) || json_string_length(e) == 0 ||
-                            strlen(json_string_value(e)) != json_string_length(e))
+                        if (!json_is_string(e) || json_string_length(e) == 0)
                                 return reject(reason, "%s must be a non-empty string", path);
                         c->pub.name = strdup(json_string_value(e));
                         r = c->pub.name ? 0 : -ENOMEM;
@@ -800,7 +797,7 @@ int policy_reload_if_changed(Policy *p) {
                         return -ENOMEM;
         } else {
                 p->state = st;
-                log_info("Policy reloaded: %zu orgs, %zu problems", st.n_orgs, strv_length(st.problems));
+                log_info("Policy reloaded: %zu org files, %zu problems", st.n_orgs, strv_length(st.problems));
         }
         fingerprint_clear(&p->fingerprint);
         p->fingerprint = now;
