@@ -450,16 +450,12 @@ static int load_org_file(int dir_fd, const char *dir, const char *name, Org *o, 
         if (r == -ENOMEM)
                 return r;
 
+        if (r < 0)
+                org_clear(o);   /* nothing of a broken file counts: the org stays, closed */
         o->name = stem;
         stem = NULL;
-        if (r < 0) {
-                /* Nothing of a broken file counts: the org stays, closed. */
-                char *keep = o->name;
-                o->name = NULL;
-                org_clear(o);
-                o->name = keep;
+        if (r < 0)
                 return strv_push_printf(problems, "%s: %s; org \"%s\" is closed", file, reason, o->name) < 0 ? -ENOMEM : 1;
-        }
         o->open = true;
         for (char **n = notes; n && *n; n++)
                 if (strv_push(problems, *n) < 0)
