@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared harness for the integration tests: a private dbus-daemon with
+# orgvaultd D-Bus-activatable on it, scratch state/config/runtime dirs, test
+# users, and assertions that end in "N passed, N failed".
+#
+# Source it, call ov_setup, write policy with ov_org_policy, then assert with
+# ok/fail/assert_eq/... Calls go through busctl (as clients do) or gdbus
+# (which prints D-Bus error names; busctl prints only messages).
+
+set -u
+: "${SOURCE_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${BUILD_DIR:=$SOURCE_ROOT/build}"
+: "${ORGVAULTD:=$BUILD_DIR/src/orgvaultd}"
+: "${ORGVAULTCTL:=$BUILD_DIR/src/orgvaultctl}"
+
+OV_PASSED=0
+OV_FAILED=0
+OV_DIR=
+OV_BUS_PID=
+OV_IDLE=${OV_IDLE:-30}
+OV_EXTRA_ARGS=${OV_EXTRA_ARGS:-}
+
+ok() { OV_PASSED=$((OV_PASSED + 1)); echo "ok - $*"; }
+fail() { OV_FAILED=$((OV_FAILED + 1)); echo "not ok - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+assert_eq() { if [[ "$2" == "$3" ]]; then ok "$1"; else fail "$1: expected [$3], got [$2]"; fi; }
+assert_contains() { if [[ "$2" == *"$3"* ]]; then ok "$1"; else fail "$1: [$2] lacks [$3]"; fi; }
+assert_not_contains() { if [[ "$2" != *"$3"* ]]; then ok "$1"; else fail "$1: [$2] contains [$3]"; fi; }
+
+ov_finish() {
+        ov_teardown
+        echo "$OV_PASSED passed, $OV_FAILED failed"
+        [[ $OV_FAILED -eq 0 ]]
+}
+
+# Test users and groups; dbus-daemon drops connections from uids NSS lacks.
+# Names: ovt-alice (member of acme), ovt-bob (admin of acme), ovt-carol
+# (admin of globex), ovt-eve (no role), ovt-alertd (consumer "alerts" in acme),
+# ovt-surveyd (consumer "surveys" in acme); group ovt-acme (members of acme).
+OV_USERS=(ovt-alice ovt-bob ovt-carol ovt-eve ovt-alertd ovt-surveyd)
+ov_create_users() {
+        getent group ovt-acme >/dev/null || groupadd -r ovt-acme 2>/dev/null || true
+        getent group ovt-acme-admins >/dev/null || groupadd -r ovt-acme-admins 2>/dev/null || true
+        local u
+        for u in "${OV_USERS[@]}"; do
+                id "$u" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" 2>/dev/null ||
+                        { sleep 0.5; id "$u" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u"; }
+        done
+        id -nG ovt-alice | grep -qw ovt-acme || usermod -a -G ovt-acme ovt-alice
+}
+
+# The daemon's command line; tests may add flags through OV_EXTRA_ARGS.
+ov_daemon_cmd() {
+        echo "$ORGVAULTD --bus-address=unix:path=$OV_DIR/bus --state-dir=$OV_DIR/state" \
+             "--config-dir=$OV_DIR/config --data-dir=$SOURCE_ROOT/policy --runtime-dir=$OV_DIR/run" \
+             "--idle-timeout=$OV_IDLE --audit-log=$OV_DIR/audit.jsonl --keyring-timeout=0 $OV_EXTRA_ARGS"
+}
+
+ov_write_service_file() {
+        mkdir -p "$OV_DIR/services"
+        cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOF
+[D-BUS Service]
+Name=io.orgvault.Vault1
+Exec=$(ov_daemon_cmd)
+EOF
+}
+
+ov_setup() {
+        ov_create_users
+        OV_DIR=$(mktemp -d /tmp/ovtest.XXXXXX)
+        chmod 0755 "$OV_DIR"
+        mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
+        cat >"$OV_DIR/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:path=$OV_DIR/bus</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$OV_DIR/services</servicedir>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+        ov_write_service_file
+        ov_default_policy
+        OV_BUS_PID=$(dbus-daemon --config-file="$OV_DIR/bus.conf" --fork --print-pid 2>"$OV_DIR/dbus.log")
+        export OV_BUS="unix:path=$OV_DIR/bus"
+        export ORGVAULT_BUS_ADDRESS=$OV_BUS
+        local i
+        for i in $(seq 50); do [[ -S $OV_DIR/bus ]] && break; sleep 0.1; done
+        trap ov_teardown EXIT
+}
+
+ov_teardown() {
+        [[ -n $OV_DIR ]] || return 0
+        ov_stop_daemon
+        [[ -n $OV_BUS_PID ]] && kill "$OV_BUS_PID" 2>/dev/null
+        OV_BUS_PID=
+        [[ -n ${OV_KEEP:-} ]] || rm -rf "$OV_DIR"
+        OV_DIR=
+}
+
+# The pid of the running orgvaultd of this test's bus, if any.
+ov_daemon_pid() {
+        pgrep -f -- "--state-dir=$OV_DIR/state" | head -n 1
+}
+
+ov_stop_daemon() {
+        local pid
+        pid=$(ov_daemon_pid)
+        [[ -z $pid ]] && return 0
+        kill -TERM "$pid" 2>/dev/null
+        local i
+        for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+}
+
+# Default policy: acme (members alice by user + group ovt-acme, admin bob,
+# consumers alertd [alerts] and surveyd [surveys, call-center-surveys]) and
+# globex (admin carol).
+ov_default_policy() {
+        cat >"$OV_DIR/config/orgs.d/acme.json" <<EOF
+{
+  "org": "acme",
+  "members":   { "users": ["ovt-alice"], "groups": ["ovt-acme"], "uids": [], "gids": [] },
+  "admins":    { "users": ["ovt-bob"], "groups": [], "uids": [], "gids": [] },
+  "consumers": [
+    { "name": "alerts", "units": ["alertd.service"], "users": ["ovt-alertd"], "uids": [], "features": ["alerts"] },
+    { "name": "surveys", "units": ["surveyd.service"], "users": ["ovt-surveyd"], "features": ["surveys", "call-center-surveys"] }
+  ]
+}
+EOF
+        cat >"$OV_DIR/config/orgs.d/globex.json" <<EOF
+{
+  "org": "globex",
+  "members":   { "users": [], "groups": [], "uids": [], "gids": [] },
+  "admins":    { "users": ["ovt-carol"], "groups": [], "uids": [], "gids": [] },
+  "consumers": []
+}
+EOF
+}
+
+# as USER CMD...: run as that user with its groups (root: run directly).
+as() {
+        local u=$1; shift
+        if [[ $u == root ]]; then "$@"; return; fi
+        setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@"
+}
+
+# ovbus USER METHOD SIGNATURE ARGS...: busctl call on the Manager.
+ovbus() {
+        local u=$1 m=$2; shift 2
+        as "$u" busctl --address="$OV_BUS" call io.orgvault.Vault1 /io/orgvault/Vault1 \
+                io.orgvault.Vault1.Manager "$m" "$@"
+}
+# Same, JSON output (busctl --json=short).
+ovbus_json() {
+        local u=$1 m=$2; shift 2
+        as "$u" busctl --address="$OV_BUS" --json=short call io.orgvault.Vault1 /io/orgvault/Vault1 \
+                io.orgvault.Vault1.Manager "$m" "$@"
+}
+
+# ovgdbus USER METHOD GVARIANT-ARGS...: gdbus call; prints the reply, or
+# "GDBus.Error:<name>: <message>" on stderr.
+ovgdbus() {
+        local u=$1 m=$2; shift 2
+        as "$u" gdbus call --address "$OV_BUS" --dest io.orgvault.Vault1 --object-path /io/orgvault/Vault1 \
+                --method "io.orgvault.Vault1.Manager.$m" -- "$@"
+}
+
+# The D-Bus error name a call fails with ("" when it succeeds).
+ov_error_of() {
+        local out
+        if out=$(ovgdbus "$@" 2>&1); then echo ""; return; fi
+        out=${out#*GDBus.Error:}
+        echo "${out%%:*}"
+}
+
+# assert_error DESC ERRORNAME USER METHOD ARGS...
+assert_error() {
+        local d=$1 e=$2; shift 2
+        local got
+        got=$(ov_error_of "$@")
+        assert_eq "$d" "$got" "$e"
+}
+assert_allowed() {
+        local d=$1; shift
+        local got
+        got=$(ov_error_of "$@")
+        if [[ $got == "" || $got != org.freedesktop.DBus.Error.AccessDenied ]]; then ok "$d"; else fail "$d: $got"; fi
+}
+
+# A hash of every file (name, mode, content) under the state dir.
+ov_state_hash() {
+        (cd "$OV_DIR/state" && find . -type f -printf '%p %m\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r cat) |
+                sha256sum | cut -d' ' -f1
+}
+
+# Fake values only (DEVELOPERS' rule): they match the types' patterns.
+OV_FAKE_SLACK='https://hooks.slack.com/services/TFAKE0000/BFAKE0000/xxxxxxxxxxxxxxxxxxxxxxxx'
+OV_FAKE_SLACK2='https://hooks.slack.com/services/TFAKE0001/BFAKE0001/yyyyyyyyyyyyyyyyyyyyyyyy'
+OV_FAKE_OPENAI='sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000'
+
+# ov_add USER ORG NAME [URL]: add a Slack webhook through busctl; prints the id.
+ov_add_slack() {
+        local u=$1 org=$2 name=$3 url=${4:-$OV_FAKE_SLACK}
+        ovbus "$u" AddSecret sssa{ss}a{sv} "$org" slack-webhook "$name" 1 webhook_url "$url" 0 |
+                sed -n 's/^sas "\([^"]*\)".*/\1/p'
+}
