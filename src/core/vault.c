@@ -1207,6 +1207,14 @@ int vault_rotate_keys(Vault *v, const char *org, OvError *e) {
                 return r;
         if (o->keys.n_keys == 0)
                 return 0;        /* no key yet: the first add makes one */
+        /* Every key must open first: a new key wrapped by a wrong master key
+         * would leave org.json half unusable. */
+        for (size_t i = 0; i < o->keys.n_keys; i++) {
+                const OvKey *k = NULL;
+                r = org_data_key(v, o, o->keys.keys[i].id, &k, e);
+                if (r < 0)
+                        return r;
+        }
         if (o->keys.rotating_to == 0) {
                 r = org_add_key(v, o, e);
                 if (r < 0)
