@@ -122,6 +122,8 @@ int store_quarantine(int state_fd, const char *org, const char *file_name, const
 
         if (!dir || !src || !dst)
                 return -ENOMEM;
+        if (!reason)
+                reason = "unreadable";
         r = mkdir_p_at(state_fd, "quarantine", DIR_MODE);
         if (r < 0)
                 return r;

@@ -651,6 +651,8 @@ static void vault_forget_keys(Vault *v) {
         sodium_memzero(v->master_fp, sizeof v->master_fp);
 }
 
+/* Passphrase mode derives the master key; the other modes ignore the
+ * passphrase and load their key again (after a Seal). */
 int vault_unseal(Vault *v, const char *passphrase, size_t len, OvError *e) {
         OvKey *k = NULL;
         int r;
