@@ -213,3 +213,46 @@ ov_add_slack() {
         ovbus "$u" AddSecret sssa{ss}a{sv} "$org" slack-webhook "$name" 1 webhook_url "$url" 0 |
                 sed -n 's/^sas "\([^"]*\)".*/\1/p'
 }
+
+# --- Helpers added by the itest scripts (appended; the ones above are unchanged) ---
+
+# ov_error_full USER METHOD GVARIANT-ARGS...: "" when the call succeeds, else
+# "<error name>: <message>" (gdbus's "GDBus.Error:" prefix and "(n)" tail cut).
+ov_error_full() {
+        local out
+        if out=$(ovgdbus "$@" 2>&1); then echo ""; return; fi
+        out=${out#*GDBus.Error:}
+        echo "$out" | head -n 1
+}
+
+# ov_py EXPR: runs a Python statement with the JSON on stdin as d (e.g. the
+# output of ovbus_json, whose d["data"] holds the out arguments).
+ov_py() {
+        python3 -c "import json, sys
+d = json.load(sys.stdin)
+$1"
+}
+
+# Activation through sh so the daemon's stderr (logs, sanitizer reports) lands
+# in $OV_DIR/daemon.stderr; call after ov_setup, before the first call.
+ov_capture_daemon_stderr() {
+        : >"$OV_DIR/daemon.stderr"
+        cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOS
+[D-BUS Service]
+Name=io.orgvault.Vault1
+Exec=/bin/sh -c "exec $(ov_daemon_cmd) 2>>$OV_DIR/daemon.stderr"
+EOS
+}
+
+# Stops the daemon (so a sanitizer build prints its leak report) and asserts
+# that its stderr holds no sanitizer report.
+ov_check_daemon_stderr() {
+        ov_stop_daemon
+        local f=$OV_DIR/daemon.stderr
+        if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" 2>/dev/null; then
+                fail "daemon stderr has a sanitizer report"
+                grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | head -n 40 | sed 's/^/    /'
+        else
+                ok "daemon stderr has no sanitizer report"
+        fi
+}
