@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* add and update: the product's Add flow on a terminal (type, each field by
+ * its label, display name), or {"field": "value"} from stdin. Values come
+ * only from the terminal or stdin, travel in messages marked sensitive, and
+ * are wiped after use. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl-output.h"
+#include "ctl-tty.h"
+#include "ctl-types.h"
+
+#define FIELDS_JSON_MAX (4 * OV_VALUE_MAX)   /* room for keys and JSON escapes */
+
+/* The values being collected: one per field of the type, or the keys and
+ * values of a --fields-json document. */
+typedef struct Values {
+        size_t n;
+        char **keys;
+        char **values;           /* NULL or "": not given */
+} Values;
+
+static void values_clear(Values *v) {
+        for (size_t i = 0; v->values && v->keys && i < v->n; i++) {
+                free(v->keys[i]);
+                free_secret_string(v->values[i]);
+        }
+        free(v->values);
+        free(v->keys);
+        *v = (Values) {};
+}
+
+static int values_init(Values *v, size_t n) {
+        *v = (Values) { n, calloc(n ?: 1, sizeof *v->keys), calloc(n ?: 1, sizeof *v->values) };
+        return v->keys && v->values ? 0 : -ENOMEM;
+}
+
+static int append_fields(sd_bus_message *m, const Values *v) {
+        int r = sd_bus_message_open_container(m, 'a', "{ss}");
+
+        for (size_t i = 0; r >= 0 && i < v->n; i++)
+                if (v->values[i] && *v->values[i])
+                        r = sd_bus_message_append(m, "{ss}", v->keys[i], v->values[i]);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+/* AddSecret or UpdateSecret (when id_for_update is set). */
+static int call_with_values(Ctl *c, const char *type, const char *name, const char *id, const char *id_for_update,
+                            const Values *v, sd_bus_error *e, sd_bus_message **reply) {
+        sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(c->bus, &m, OV_BUS_NAME, OV_BUS_PATH, OV_BUS_IFACE,
+                                           id_for_update ? "UpdateSecret" : "AddSecret");
+        if (r >= 0)
+                r = sd_bus_message_sensitive(m);        /* wiped when freed */
+        if (r >= 0 && id_for_update)
+                r = sd_bus_message_append(m, "ss", c->org, id_for_update);
+        else if (r >= 0)
+                r = sd_bus_message_append(m, "sss", c->org, type, name);
+        if (r >= 0)
+                r = append_fields(m, v);
+        if (r >= 0 && !id_for_update) {
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0 && id)
+                        r = sd_bus_message_append(m, "{sv}", "id", "s", id);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_call(c->bus, m, 0, e, reply);
+        sd_bus_message_unref(m);
+        return r;
+}
+
+/* Reads {"field": "value", ...} from stdin. Parse errors give only a
+ * position: jansson's text may quote the value. */
+static int read_fields_json(Values *ret) {
+        _cleanup_json_ json_t *doc = NULL;
+        json_error_t err;
+        char *buf;
+        size_t len = 0;
+        ssize_t n;
+        const char *key;
+        json_t *val;
+        int r = 0;
+
+        buf = malloc(FIELDS_JSON_MAX + 1);
+        if (!buf)
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        while (len <= FIELDS_JSON_MAX && (n = read(STDIN_FILENO, buf + len, FIELDS_JSON_MAX + 1 - len)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Failed to read standard input: %s.", strerror(errno));
+                        break;
+                }
+                len += (size_t) n;
+        }
+        if (r == 0 && len > FIELDS_JSON_MAX)
+                r = ctl_fail(CTL_EXIT_USAGE, "The fields document on standard input is larger than %d bytes.",
+                             FIELDS_JSON_MAX);
+        if (r == 0) {
+                doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+                if (!doc)
+                        r = ctl_fail(CTL_EXIT_USAGE,
+                                     "Standard input is not a JSON object of strings (error at line %d, column %d); expected {\"field\": \"value\"}.",
+                                     err.line, err.column);
+        }
+        explicit_bzero(buf, len);
+        free(buf);
+        if (r > 0)
+                return r;
+
+        if (!json_is_object(doc))
+                r = ctl_fail(CTL_EXIT_USAGE, "Standard input must hold a JSON object: {\"field\": \"value\"}.");
+        else if (values_init(ret, json_object_size(doc)) < 0)
+                r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        else {
+                size_t i = 0;
+                json_object_foreach(doc, key, val) {
+                        if (!json_is_string(val)) {
+                                r = ctl_fail(CTL_EXIT_USAGE, "Field \"%s\" on standard input must be a JSON string.", key);
+                                break;
+                        }
+                        ret->keys[i] = strdup(key);
+                        ret->values[i] = strndup(json_string_value(val), json_string_length(val));
+                        if (!ret->keys[i] || !ret->values[i]) {
+                                r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                                break;
+                        }
+                        i++;
+                }
+        }
+        /* Wipe jansson's copies of the values. */
+        json_object_foreach(doc, key, val)
+                if (json_is_string(val))
+                        explicit_bzero((char *) json_string_value(val), json_string_length(val));
+        if (r > 0)
+                values_clear(ret);
+        return r;
+}
+
+static bool allowed_value(const FieldInfo *f, const char *value) {
+        size_t skip = strspn(value, " \t"), len = strlen(value + skip);
+
+        while (len > 0 && (value[skip + len - 1] == ' ' || value[skip + len - 1] == '\t'))
+                len--;
+        for (size_t i = 0; f->allowed[i]; i++)
+                if (strlen(f->allowed[i]) == len && strncasecmp(f->allowed[i], value + skip, len) == 0)
+                        return true;
+        return false;
+}
+
+static void print_allowed(int tty, const FieldInfo *f) {
+        for (size_t j = 0; f->allowed[j]; j++)
+                tty_printf(tty, "%s%s", j > 0 ? ", " : "", f->allowed[j]);
+}
+
+/* Asks one field until it passes the checks the CLI mirrors (required,
+ * allowed values); the daemon checks everything else. */
+static int prompt_field(int tty, const FieldInfo *f, const char *reason, char **ret) {
+        _cleanup_free_ char *prompt = NULL;
+        bool has_allowed = f->allowed && f->allowed[0];
+
+        tty_printf(tty, "\n%s\n", f->label);
+        if (*f->description)
+                tty_printf(tty, "  %s\n", f->description);
+        if (has_allowed) {
+                tty_printf(tty, "  Allowed values: ");
+                print_allowed(tty, f);
+                tty_printf(tty, "\n");
+        }
+        if (reason)
+                tty_printf(tty, "  Rejected: %s\n", reason);
+        prompt = strdup_printf("%s%s%s: ", f->label, f->required ? "" : " (optional, Enter to skip)",
+                               f->secret ? " (input is not shown)" : "");
+        if (!prompt)
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+
+        for (;;) {
+                char *value = NULL;
+                int r = tty_read_line(tty, prompt, f->secret, &value);
+
+                if (r == -ECANCELED)
+                        return ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; nothing was saved.");
+                if (r == -E2BIG) {
+                        tty_printf(tty, "  Rejected: longer than %d bytes.\n", OV_FIELD_MAX);
+                        continue;
+                }
+                if (r < 0)
+                        return ctl_fail(CTL_EXIT_FAILURE, "Failed to read from the terminal: %s.", strerror(-r));
+                if (!*value && f->required) {
+                        tty_printf(tty, "  Rejected: %s is required.\n", f->label);
+                        free_secret_string(value);
+                        continue;
+                }
+                if (*value && has_allowed && !allowed_value(f, value)) {
+                        tty_printf(tty, "  Rejected: %s must be one of: ", f->label);
+                        print_allowed(tty, f);
+                        tty_printf(tty, ".\n");
+                        free_secret_string(value);
+                        continue;
+                }
+                *ret = value;
+                return 0;
+        }
+}
+
+/* InvalidField names fields as "field: reason; field: reason" (reasons may
+ * hold "; " themselves). Sets reasons[i] for each named field; returns how
+ * many were named. */
+static size_t split_invalid_field(const char *msg, const FieldInfo *f, size_t n, char **reasons) {
+        size_t found = 0;
+        ssize_t cur = -1;
+        const char *start = NULL;
+
+        for (const char *p = msg;; p++) {
+                ssize_t hit = -1;
+                size_t len = 0;
+
+                if (*p && (p == msg || (p - msg >= 2 && p[-2] == ';' && p[-1] == ' ')))
+                        for (size_t i = 0; i < n; i++) {
+                                len = strlen(f[i].id);
+                                if (strncmp(p, f[i].id, len) == 0 && p[len] == ':' && p[len + 1] == ' ') {
+                                        hit = (ssize_t) i;
+                                        break;
+                                }
+                        }
+                if (hit >= 0 || !*p) {
+                        if (cur >= 0 && !reasons[cur]) {
+                                const char *end = *p ? p - 2 : p;
+                                reasons[cur] = strndup(start, (size_t) (end - start));
+                                found += reasons[cur] != NULL;
+                        }
+                        if (!*p)
+                                return found;
+                        cur = hit;
+                        start = p + len + 2;
+                }
+        }
+}
+
+static void print_warnings(sd_bus_message *reply, const FieldInfo *f, size_t n, json_t *collect) {
+        const char *w;
+
+        if (sd_bus_message_enter_container(reply, 'a', "s") <= 0)
+                return;
+        while (sd_bus_message_read(reply, "s", &w) > 0) {
+                const char *label = NULL, *text = w;
+
+                for (size_t i = 0; i < n; i++) {
+                        size_t len = strlen(f[i].id);
+                        if (strncmp(w, f[i].id, len) == 0 && w[len] == ':' && w[len + 1] == ' ') {
+                                label = f[i].label;
+                                text = w + len + 2;
+                        }
+                }
+                if (collect)
+                        json_array_append_new(collect, json_string(w));
+                else if (label)
+                        fprintf(stderr, "Warning: %s: %s\n", label, text);
+                else
+                        fprintf(stderr, "Warning: %s\n", text);
+        }
+}
+
+/* The numbered type list of the Add flow, grouped like the product page. */
+static int pick_type(Ctl *c, int tty, char **ret) {
+        static const char *const groups[][2] = {
+                { "notification", "Notification integrations" },
+                { "ai", "AI providers" },
+                { "telephony", "Telephony providers" },
+        };
+        TypeInfo *types = NULL;
+        _cleanup_free_ size_t *order = NULL;
+        size_t n = 0, k = 0;
+        int r;
+
+        r = ctl_list_types(c, c->feature_filter, &types, &n);
+        if (r > 0)
+                return r;
+        order = calloc(n ?: 1, sizeof *order);
+        if (!order) {
+                type_infos_free(types, n);
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        }
+        tty_printf(tty, "Secret types:\n");
+        for (size_t g = 0; g <= ELEMENTSOF(groups); g++) {
+                bool heading = false;
+                for (size_t i = 0; i < n; i++) {
+                        bool known = false, here;
+                        for (size_t h = 0; h < ELEMENTSOF(groups); h++)
+                                known = known || strcmp(types[i].category, groups[h][0]) == 0;
+                        here = g < ELEMENTSOF(groups) ? strcmp(types[i].category, groups[g][0]) == 0 : !known;
+                        if (!here)
+                                continue;
+                        if (!heading)
+                                tty_printf(tty, "  %s\n", g < ELEMENTSOF(groups) ? groups[g][1] : "Other");
+                        heading = true;
+                        order[k++] = i;
+                        tty_printf(tty, "  %3zu) %s (%s), used by %s\n", k, types[i].name, types[i].id, types[i].used_by);
+                }
+        }
+        for (r = -1; r < 0;) {
+                _cleanup_(free_secret_stringp) char *answer = NULL;
+                _cleanup_free_ char *prompt = strdup_printf("Type [1-%zu or id]: ", k);
+                char *end;
+                unsigned long pick;
+                int q;
+
+                if (!prompt) {
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                        break;
+                }
+                q = tty_read_line(tty, prompt, false, &answer);
+                if (q == -ECANCELED) {
+                        r = ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; nothing was saved.");
+                        break;
+                }
+                if (q < 0 && q != -E2BIG) {
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Failed to read from the terminal: %s.", strerror(-q));
+                        break;
+                }
+                pick = q == 0 ? strtoul(answer, &end, 10) : 0;
+                if (q == 0 && *answer && !*end && pick >= 1 && pick <= k) {
+                        *ret = strdup(types[order[pick - 1]].id);
+                        r = 0;
+                }
+                for (size_t i = 0; q == 0 && r < 0 && i < n; i++)
+                        if (strcmp(answer, types[i].id) == 0) {
+                                *ret = strdup(types[i].id);
+                                r = 0;
+                        }
+                if (r < 0)
+                        tty_printf(tty, "  Pick a number from 1 to %zu, or a type id.\n", k);
+                else if (!*ret)
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        }
+        type_infos_free(types, n);
+        return r;
+}
+
+/* Asks the fields listed in reasons (all of them when reasons is NULL). */
+static int prompt_fields(int tty, const FieldInfo *f, size_t n, Values *v, char **reasons) {
+        for (size_t i = 0; i < n; i++) {
+                char *value = NULL;
+                int r;
+
+                if (reasons && !reasons[i])
+                        continue;
+                r = prompt_field(tty, &f[i], reasons ? reasons[i] : NULL, &value);
+                if (r > 0)
+                        return r;
+                free_secret_string(v->values[i]);
+                v->values[i] = value;
+        }
+        return 0;
+}
+
+static int prompt_name(int tty, char **ret) {
+        for (;;) {
+                char *name = NULL;
+                int r = tty_read_line(tty, "\nDisplay name (how the secret appears in lists): ", false, &name);
+
+                if (r == -ECANCELED)
+                        return ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; nothing was saved.");
+                if (r < 0 && r != -E2BIG)
+                        return ctl_fail(CTL_EXIT_FAILURE, "Failed to read from the terminal: %s.", strerror(-r));
+                if (r == 0 && display_name_valid(name)) {
+                        *ret = name;
+                        return 0;
+                }
+                tty_printf(tty, "  Rejected: use 1 to %d characters of text, no control characters.\n", OV_NAME_MAX);
+                free(name);
+        }
+}
+
+/* The loop shared by add and update: call, and on InvalidField ask the
+ * named fields again (on NameExists, the display name) until it is saved. */
+typedef struct AddState {
+        const char *type;
+        const char *update_id;           /* update: the secret's id */
+        const char *display;             /* update: its name, for messages */
+        FieldInfo *fields;
+        size_t n_fields;
+        Values values;
+        char *name;
+        bool name_asked;
+        int tty;
+} AddState;
+
+static int save_loop(Ctl *c, AddState *s, sd_bus_message **reply) {
+        const char *doing = s->update_id ? "replacing a secret's value" : "adding secrets";
+
+        for (;;) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                char **reasons = NULL;
+                size_t named = 0;
+                int r;
+
+                if (!s->update_id && !s->name) {
+                        r = prompt_name(s->tty, &s->name);
+                        if (r > 0)
+                                return r;
+                        s->name_asked = true;
+                }
+                r = call_with_values(c, s->type, s->name, c->id, s->update_id, &s->values, &e, reply);
+                if (r >= 0)
+                        return 0;
+
+                if (s->tty >= 0 && sd_bus_error_has_name(&e, "io.orgvault.Vault1.Error.InvalidField")) {
+                        reasons = calloc(s->n_fields ?: 1, sizeof *reasons);
+                        if (reasons)
+                                named = split_invalid_field(e.message ?: "", s->fields, s->n_fields, reasons);
+                }
+                if (named > 0) {
+                        sd_bus_error_free(&e);
+                        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, reasons);
+                        for (size_t i = 0; i < s->n_fields; i++)
+                                free(reasons[i]);
+                        free(reasons);
+                        if (r > 0)
+                                return r;
+                        continue;
+                }
+                free(reasons);
+                if (s->name_asked && sd_bus_error_has_name(&e, "io.orgvault.Vault1.Error.NameExists")) {
+                        tty_printf(s->tty, "  Rejected: %s\n", e.message ?: "that name is taken");
+                        sd_bus_error_free(&e);
+                        free(s->name);
+                        s->name = NULL;
+                        continue;
+                }
+                r = ctl_bus_fail(c, &e, r, doing, "admin");
+                sd_bus_error_free(&e);
+                return r;
+        }
+}
+
+static void add_state_clear(AddState *s) {
+        field_infos_free(s->fields, s->n_fields);
+        values_clear(&s->values);
+        free(s->name);
+        if (s->tty >= 0)
+                close(s->tty);
+}
+
+/* Fills s->values from stdin or the terminal; opens the terminal. */
+static int collect_values(Ctl *c, AddState *s) {
+        int r;
+
+        if (c->fields_json) {
+                if (strcmp(c->fields_json, "-") != 0)
+                        return ctl_fail(CTL_EXIT_USAGE,
+                                        "--fields-json takes '-' (standard input); values are never accepted on the command line.");
+                return read_fields_json(&s->values);
+        }
+        if (values_init(&s->values, s->n_fields) < 0)
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        for (size_t i = 0; i < s->n_fields; i++)
+                if (!(s->values.keys[i] = strdup(s->fields[i].id)))
+                        return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, NULL);
+        return r;
+}
+
+static int open_terminal(Ctl *c, AddState *s) {
+        if (c->fields_json)
+                return 0;
+        s->tty = tty_open();
+        if (s->tty < 0)
+                return ctl_fail(CTL_EXIT_USAGE,
+                                "No terminal to ask the values on; pipe {\"field\": \"value\"} into --fields-json - instead.");
+        return 0;
+}
+
+static int finish_saved(Ctl *c, AddState *s, sd_bus_message *reply) {
+        _cleanup_json_ json_t *warnings = c->json != JSON_OFF ? json_array() : NULL;
+        const char *id = NULL;
+        uint32_t version = 0;
+        int r;
+
+        if (s->update_id)
+                r = sd_bus_message_read(reply, "u", &version);
+        else
+                r = sd_bus_message_read(reply, "s", &id);
+        if (r < 0)
+                return ctl_fail(CTL_EXIT_FAILURE, "Saved, but failed to read orgvaultd's reply: %s.", strerror(-r));
+        print_warnings(reply, s->fields, s->n_fields, warnings);
+
+        if (c->json != JSON_OFF) {
+                _cleanup_json_ json_t *doc = s->update_id
+                        ? json_pack("{s:s,s:I,s:O}", "id", s->update_id, "version", (json_int_t) version, "warnings", warnings)
+                        : json_pack("{s:s,s:O}", "id", id, "warnings", warnings);
+                return json_print(doc, c->json);
+        }
+        if (s->update_id) {
+                fprintf(stderr, "Replaced the value of \"%s\" (%s); it is now version %" PRIu32 ".\n", s->display,
+                        s->update_id, version);
+                return 0;
+        }
+        fprintf(stderr, "Added \"%s\" to org %s. Its id:\n", s->name, c->org);
+        printf("%s\n", id);
+        return 0;
+}
+
+int verb_add(Ctl *c) {
+        _cleanup_free_ char *picked = NULL;
+        sd_bus_message *reply = NULL;
+        AddState s = { .tty = -1 };
+        int r;
+
+        if (c->fields_json && (c->n_args == 0 || !c->name))
+                return ctl_fail(CTL_EXIT_USAGE, "add --fields-json needs TYPE and --name=NAME: 'orgvaultctl add TYPE --name=NAME --fields-json -'.");
+        if (c->name && !display_name_valid(c->name))
+                return ctl_fail(CTL_EXIT_USAGE, "Invalid display name \"%s\": use 1 to %d characters of text, no control characters.",
+                                c->name, OV_NAME_MAX);
+        if (c->id && !secret_id_valid(c->id))
+                return ctl_fail(CTL_EXIT_USAGE, "Invalid id \"%s\": use lower-case letters, digits, '-' and '_' (at most %d).",
+                                c->id, OV_ID_MAX);
+        r = ctl_need_org(c);
+        if (r == 0)
+                r = ctl_require_admin(c, "adding secrets");
+        if (r == 0)
+                r = open_terminal(c, &s);
+        if (r == 0 && c->n_args == 0)
+                r = pick_type(c, s.tty, &picked);
+        if (r > 0)
+                goto out;
+        s.type = c->n_args > 0 ? c->args[0] : picked;
+        r = ctl_describe_type(c, s.type, &s.fields, &s.n_fields);
+        if (r > 0)
+                goto out;
+        if (s.tty >= 0)
+                tty_printf(s.tty, "Adding a %s secret to org %s. ^D or ^C cancels; nothing is saved until the end.\n",
+                           s.type, c->org);
+        if (c->name && !(s.name = strdup(c->name))) {
+                r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                goto out;
+        }
+        r = collect_values(c, &s);
+        if (r == 0)
+                r = save_loop(c, &s, &reply);
+        if (r == 0)
+                r = finish_saved(c, &s, reply);
+out:
+        sd_bus_message_unref(reply);
+        add_state_clear(&s);
+        return r;
+}
+
+int verb_update(Ctl *c) {
+        sd_bus_message *reply = NULL;
+        SecretRef ref = {};
+        AddState s = { .tty = -1 };
+        int r;
+
+        r = ctl_find_secret(c, c->args[0], &ref);
+        if (r == 0)
+                r = ctl_require_admin(c, "replacing a secret's value");
+        if (r == 0)
+                r = open_terminal(c, &s);
+        if (r == 0)
+                r = ctl_describe_type(c, ref.type, &s.fields, &s.n_fields);
+        if (r > 0)
+                goto out;
+        s.type = ref.type;
+        s.update_id = ref.id;
+        s.display = ref.name;
+        if (s.tty >= 0)
+                tty_printf(s.tty, "Replacing the value of \"%s\" (%s, %s). ^D or ^C cancels; nothing changes until the end.\n",
+                           ref.name, ref.id, ref.type);
+        r = collect_values(c, &s);
+        if (r == 0)
+                r = save_loop(c, &s, &reply);
+        if (r == 0)
+                r = finish_saved(c, &s, reply);
+out:
+        sd_bus_message_unref(reply);
+        add_state_clear(&s);
+        secret_ref_clear(&ref);
+        return r;
+}

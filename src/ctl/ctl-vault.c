@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The vault-wide verbs: status, seal, unseal, rotate-keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-output.h"
+#include "ctl-tty.h"
+
+int verb_status(Ctl *c) {
+        static const char *const labels[][2] = {
+                { "Version", "Version" },   { "Sealed", "Sealed" },   { "KeyMode", "Key mode" },
+                { "Orgs", "Orgs" },         { "Secrets", "Secrets" }, { "Quarantined", "Quarantined" },
+        };
+        _cleanup_json_ json_t *st = NULL;
+        sd_bus_message *reply = NULL;
+        const char *key;
+        json_t *v;
+        int r;
+
+        r = ctl_call(c, "reading the vault's status", NULL, &reply, "Status", "");
+        if (r > 0)
+                return r;
+        r = bus_read_json(reply, &st);
+        sd_bus_message_unref(reply);
+        if (r < 0 || !json_is_object(st))
+                return ctl_fail(CTL_EXIT_FAILURE, "Failed to read the vault's status: %s.", strerror(r < 0 ? -r : EBADMSG));
+        if (c->json != JSON_OFF)
+                return json_print(st, c->json);
+
+        /* The known keys in a fixed order with readable labels, then any others. */
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
+                v = json_object_get(st, labels[i][0]);
+                if (!v)
+                        continue;
+                printf("%11s: ", labels[i][1]);
+                if (json_is_boolean(v))
+                        printf("%s\n", json_is_true(v) ? "yes" : "no");
+                else if (json_is_string(v))
+                        printf("%s\n", json_string_value(v));
+                else if (json_is_integer(v))
+                        printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
+                else
+                        json_print(v, JSON_SHORT);
+                json_object_del(st, labels[i][0]);
+        }
+        json_object_foreach(st, key, v) {
+                printf("%11s: ", key);
+                json_print(v, JSON_SHORT);
+        }
+        return 0;
+}
+
+int verb_seal(Ctl *c) {
+        return ctl_call(c, "sealing the vault", "root", NULL, "Seal", "");
+}
+
+int verb_unseal(Ctl *c) {
+        _cleanup_close_ int tty = tty_open();
+        _cleanup_(free_secret_stringp) char *pass = NULL;
+        sd_bus_message *m = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (tty < 0)
+                return ctl_fail(CTL_EXIT_USAGE, "unseal asks the passphrase on a terminal, and there is none; run it from one.");
+        r = tty_read_line(tty, "Vault passphrase (input is not shown): ", true, &pass);
+        if (r == -ECANCELED)
+                return ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; the vault stays sealed.");
+        if (r < 0)
+                return ctl_fail(CTL_EXIT_FAILURE, "Failed to read the passphrase: %s.", strerror(-r));
+
+        r = sd_bus_message_new_method_call(c->bus, &m, OV_BUS_NAME, OV_BUS_PATH, OV_BUS_IFACE, "Unseal");
+        if (r >= 0)
+                r = sd_bus_message_sensitive(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", pass);
+        if (r >= 0)
+                r = sd_bus_call(c->bus, m, 0, &e, NULL);
+        sd_bus_message_unref(m);
+        if (r < 0) {
+                r = ctl_bus_fail(c, &e, r, "unsealing the vault", "root");
+                sd_bus_error_free(&e);
+                return r;
+        }
+        return 0;
+}
+
+int verb_rotate_keys(Ctl *c) {
+        int r = ctl_need_org(c);
+
+        if (r > 0)
+                return r;
+        return ctl_call(c, "rotating an org's keys", "admin", NULL, "RotateKeys", "s", c->org);
+}
