@@ -1,0 +1,1014 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* io.orgvault.Vault1.Manager (DESIGN §3). Every method reads and checks its
+ * arguments, asks the policy engine whether the caller (as dbus-daemon
+ * reports it) may take the action in the org, then calls the vault and
+ * audits the outcome. A refusal looks the same whether the org exists or
+ * not, and no reply to a person ever carries a value. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sodium.h>
+
+#include "audit.h"
+#include "bus-manager.h"
+#include "crypto.h"
+#include "log.h"
+
+#define ACCESS_DENIED_MESSAGE "Access denied"
+#define PASSPHRASE_MAX 1024
+#define FIELD_ID_MAX 64
+
+/* One method call: who calls, and which method (for audit records). */
+typedef struct Call {
+        Manager *m;
+        const char *method;
+        const BusCaller *caller;
+} Call;
+
+/* Caller identity */
+
+static void bus_caller_clear(BusCaller *c) {
+        free(c->gids);
+        *c = (BusCaller) { .uid = (uid_t) -1 };
+}
+
+/* Asks dbus-daemon (GetConnectionCredentials) for the sender's uid, pid and
+ * groups. sd_bus_query_sender_creds() would do the same call but libsystemd
+ * (252) drops UnixGroupIDs unless SD_BUS_CREDS_AUGMENT reads them from /proc,
+ * which races with a caller changing identity (DESIGN §2). */
+static int query_credentials(sd_bus *bus, const char *sender, BusCaller *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ gid_t *gids = NULL;
+        uint32_t uid = 0, pid = 0;
+        bool have_uid = false;
+        size_t n_gids = 0;
+        int r;
+
+        if (!sender)
+                return -ENXIO;
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetConnectionCredentials", NULL, &reply, "s", sender);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "UnixUserID") == 0) {
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        have_uid = r >= 0;
+                } else if (strcmp(key, "ProcessID") == 0)
+                        r = sd_bus_message_read(reply, "v", "u", &pid);
+                else if (strcmp(key, "UnixGroupIDs") == 0) {
+                        const void *a = NULL;
+                        size_t size = 0;
+
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &a, &size);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        if (r >= 0 && size > 0) {
+                                free(gids);
+                                n_gids = size / sizeof(uint32_t);
+                                gids = calloc(n_gids, sizeof(gid_t));
+                                if (!gids)
+                                        return -ENOMEM;
+                                for (size_t i = 0; i < n_gids; i++)
+                                        gids[i] = ((const uint32_t *) a)[i];
+                        }
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (!have_uid)
+                return -EPROTO;
+        /* Without UnixGroupIDs the caller simply holds no group-based role. */
+        *ret = (BusCaller) { .uid = uid, .pid = (pid_t) pid, .gids = gids, .n_gids = n_gids };
+        gids = NULL;
+        return 0;
+}
+
+void manager_forget_caller(Manager *m) {
+        m->caller_message = sd_bus_message_unref(m->caller_message);
+        bus_caller_clear(&m->caller);
+}
+
+int manager_get_caller(Manager *m, sd_bus_message *message, const BusCaller **ret) {
+        BusCaller c = {};
+        int r;
+
+        if (!message)
+                return -ENXIO;
+        if (m->caller_message != message) {
+                manager_forget_caller(m);
+                r = query_credentials(m->bus, sd_bus_message_get_sender(message), &c);
+                if (r < 0)
+                        return r;
+                /* Holding a reference keeps the address from being reused
+                 * by a later message while the cache points at it. */
+                m->caller_message = sd_bus_message_ref(message);
+                m->caller = c;
+                m->caller.policy = (Caller) { .uid = c.uid, .gids = c.gids, .n_gids = c.n_gids };
+        }
+        *ret = &m->caller;
+        return 0;
+}
+
+/* Audit and errors */
+
+static void audit_call(const Call *c, AuditKind kind, const char *org, const char *id,
+                       const char *outcome, const char *detail) {
+        audit_emit(&(AuditEvent) {
+                .kind = kind,
+                .uid = c->caller ? c->caller->uid : (uid_t) -1,
+                .pid = c->caller ? c->caller->pid : 0,
+                .action = c->method,
+                .org = org,
+                .secret_id = id,
+                .outcome = outcome,
+                .detail = detail,
+        });
+}
+
+static int invalid_args(sd_bus_error *error, const char *message) {
+        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, message);
+}
+
+static int vault_error(sd_bus_error *error, int r, const OvError *e) {
+        if (e->code != OV_OK)
+                return sd_bus_error_set(error, ov_error_dbus_name(e->code), e->message);
+        return sd_bus_error_set_errnof(error, r, "Failed: %s", strerror(-r));
+}
+
+/* Audits the outcome of a vault operation and turns a failure into its error. */
+static int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
+                  const char *detail, sd_bus_error *error) {
+        audit_call(c, kind, org, id, r < 0 ? ov_error_dbus_name(e->code) : "ok", detail);
+        return r < 0 ? vault_error(error, r, e) : 0;
+}
+
+/* Starts a call: picks up policy changes and asks the bus who calls. A caller
+ * the bus can't vouch for is refused like any other. */
+static int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, sd_bus_error *error) {
+        int r;
+
+        if (policy_reload_if_changed(m->policy) > 0)
+                log_info("Policy reloaded");
+        *ret = (Call) { .m = m, .method = method };
+        r = manager_get_caller(m, msg, &ret->caller);
+        if (r < 0) {
+                log_warning("%s: cannot get the caller's credentials from the bus: %s", method, strerror(-r));
+                audit_call(ret, AUDIT_DENIED, NULL, NULL, "denied", "caller credentials unavailable");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+        }
+        return 0;
+}
+
+/* The one answer for no role, a role lacking the action, or an unknown org. */
+static int authorize(const Call *c, const char *org, const char *action, const char *id, sd_bus_error *error) {
+        if (policy_may(c->m->policy, org, action, &c->caller->policy))
+                return 0;
+        audit_call(c, AUDIT_DENIED, org, id, "denied", action);
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+}
+
+/* Argument checks */
+
+static bool text_valid(const char *s, size_t max) {
+        return s && strlen(s) <= max && utf8_text_valid(s, NULL);
+}
+
+static int check_org(const char *org, sd_bus_error *error) {
+        return org_name_valid(org) ? 0 : invalid_args(error, "Invalid org name: [a-z0-9][a-z0-9-]{0,62}");
+}
+
+static int check_org_id(const char *org, const char *id, sd_bus_error *error) {
+        int r = check_org(org, error);
+        if (r < 0)
+                return r;
+        return secret_id_valid(id) ? 0 : invalid_args(error, "Invalid secret id: [a-z0-9][a-z0-9_-]{0,63}");
+}
+
+/* Values came in a bus message: wipe each copy once it is no longer needed. */
+static void wipe_string(const char *s) {
+        if (s)
+                sodium_memzero((char *) s, strlen(s));
+}
+
+static void json_wipe_decref(json_t *fields) {
+        const char *k;
+        json_t *v;
+
+        if (!fields)
+                return;
+        json_object_foreach(fields, k, v)
+                if (json_is_string(v))
+                        sodium_memzero((char *) json_string_value(v), json_string_length(v));
+        json_decref(fields);
+}
+
+static void json_wipe_decrefp(json_t **j) { json_wipe_decref(*j); }
+
+/* Reads a{ss} into a JSON object; each value is wiped from the message
+ * buffer as soon as it is copied. Bounds and field names are the
+ * validator's job (it names the field); here only what JSON can't hold. */
+static int read_fields(sd_bus_message *msg, json_t **ret, sd_bus_error *error) {
+        json_t *fields = json_object();
+        int r;
+
+        if (!fields)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(msg, 'a', "{ss}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "ss")) > 0) {
+                const char *key, *value;
+
+                r = sd_bus_message_read(msg, "ss", &key, &value);
+                if (r < 0)
+                        break;
+                if (!text_valid(key, FIELD_ID_MAX) || !*key) {
+                        wipe_string(value);
+                        json_wipe_decref(fields);
+                        return invalid_args(error, "Invalid field id");
+                }
+                if (json_object_get(fields, key)) {
+                        wipe_string(value);
+                        json_wipe_decref(fields);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Field %s given twice", key);
+                }
+                r = json_object_set_new(fields, key, json_string(value)) < 0 ? -ENOMEM : 0;
+                wipe_string(value);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0) {
+                json_wipe_decref(fields);
+                return r;
+        }
+        *ret = fields;
+        return 0;
+}
+
+/* Reads a{sv} whose keys must all be known: name → string or uint32. */
+typedef struct OptionSpec {
+        const char *name;
+        char type;               /* 's' or 'u' */
+        void *target;            /* const char ** or uint32_t * */
+} OptionSpec;
+
+static int read_options(sd_bus_message *msg, const OptionSpec *spec, size_t n_spec, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const OptionSpec *o = NULL;
+                const char *key;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n_spec; i++)
+                        if (strcmp(spec[i].name, key) == 0)
+                                o = &spec[i];
+                if (!o)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option %.64s", key);
+                char sig[2] = { o->type, 0 };
+                r = sd_bus_message_enter_container(msg, 'v', sig);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option %s takes type %s", key, sig);
+                r = sd_bus_message_read_basic(msg, o->type, o->target);
+                if (r < 0)
+                        return r;
+                if (o->type == 's' && !text_valid(*(const char **) o->target, OV_FILTER_MAX))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option %s must be text of at most %d bytes", key, OV_FILTER_MAX);
+                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        return r;
+}
+
+/* Methods anyone may call */
+
+static int method_list_orgs(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **orgs = NULL, **roles = NULL;
+        Manager *m = userdata;
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "ListOrgs", &c, error);
+        if (r < 0)
+                return r;
+        r = policy_caller_orgs(m->policy, &c.caller->policy, &orgs, &roles);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && orgs[i]; i++)
+                r = sd_bus_message_append(reply, "(ss)", orgs[i], roles[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_used_by(sd_bus_message *reply, const SecretType *t) {
+        size_t size = 1;
+        for (char **f = t->used_by; f && *f; f++)
+                size += strlen(*f) + 1;
+        _cleanup_free_ char *s = calloc(1, size);
+        if (!s)
+                return -ENOMEM;
+        for (char **f = t->used_by; f && *f; f++) {
+                if (f != t->used_by)
+                        strcat(s, ",");
+                strcat(s, *f);
+        }
+        return sd_bus_message_append(reply, "s", s);
+}
+
+static int method_list_types(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *feature;
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "ListTypes", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &feature);
+        if (r < 0)
+                return r;
+        if (!text_valid(feature, OV_FILTER_MAX))
+                return invalid_args(error, "A feature is text of at most 256 bytes");
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < m->types->n_types; i++) {
+                const SecretType *t = m->types->types[i];
+                if (*feature && !secret_type_used_by(t, feature))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'r', "ssss");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sss", t->id, t->name, t->category);
+                if (r >= 0)
+                        r = append_used_by(reply, t);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const SecretType *t;
+        const char *type;
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "DescribeType", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &type);
+        if (r < 0)
+                return r;
+        if (!text_valid(type, OV_FILTER_MAX) || !*type)
+                return invalid_args(error, "A type id is text of 1-256 bytes");
+        t = type_registry_find(m->types, type);
+        if (!t)
+                return sd_bus_error_setf(error, ov_error_dbus_name(OV_ERR_UNKNOWN_TYPE), "Unknown secret type %s", type);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sssbbsas)");
+        for (size_t i = 0; r >= 0 && i < t->n_fields; i++) {
+                const TypeField *f = &t->fields[i];
+                r = sd_bus_message_open_container(reply, 'r', "sssbbsas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sssbbs", f->id, f->label, field_kind_to_string(f->kind),
+                                                  (int) f->required, (int) f->secret, f->description ?: "");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(reply, f->allowed);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_problems(sd_bus_message *reply, Manager *m, bool show) {
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        if (show) {
+                for (char *const *p = policy_problems(m->policy); r >= 0 && *p; p++)
+                        r = sd_bus_message_append(reply, "s", *p);
+                for (char **p = m->type_errors; r >= 0 && p && *p; p++)
+                        r = sd_bus_message_append(reply, "s", *p);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        VaultStatus st;
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "Status", &c, error);
+        if (r < 0)
+                return r;
+        r = vault_status(m->vault, &st);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the state directory: %s", strerror(-r));
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                          "Version", "s", PACKAGE_VERSION,
+                                          "Sealed", "b", (int) st.sealed,
+                                          "KeyMode", "s", key_mode_to_string(st.key_mode),
+                                          "Orgs", "u", st.orgs,
+                                          "Secrets", "u", st.secrets,
+                                          "Quarantined", "u", st.quarantined,
+                                          "KeyringCache", "b", (int) st.keyring_cache);
+        /* Problem messages name org files: only for whoever manages the vault. */
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "PolicyProblems");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = append_problems(reply, m, policy_may(m->policy, NULL, ACTION_MANAGE, &c.caller->policy));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Reading an org */
+
+static int method_list_secrets(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ const Secret **list = NULL;
+        SecretFilter f = {};
+        Manager *m = userdata;
+        const char *org;
+        size_t n = 0;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "ListSecrets", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &org);
+        if (r < 0)
+                return r;
+        const OptionSpec spec[] = {
+                { "search", 's', &f.search }, { "type", 's', &f.type }, { "feature", 's', &f.feature },
+                { "limit", 'u', &f.limit }, { "offset", 'u', &f.offset },
+        };
+        r = read_options(msg, spec, ELEMENTSOF(spec), error);
+        if (r < 0)
+                return r;
+        r = check_org(org, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_LIST, NULL, error);
+        if (r < 0)
+                return r;
+        r = vault_list(m->vault, org, &f, &list, &n, &e);
+        if (r < 0)
+                return vault_error(error, r, &e);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sssttu)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sssttu)", list[i]->id, list[i]->name, list[i]->type,
+                                          list[i]->created, list[i]->updated, (uint32_t) list[i]->n_refs);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *org, *id;
+        const Secret *s;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "GetSecret", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ss", &org, &id);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_LIST, id, error);
+        if (r < 0)
+                return r;
+        r = vault_get(m->vault, org, id, &s, &e);
+        if (r < 0)
+                return vault_error(error, r, &e);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                          "Id", "s", s->id, "Name", "s", s->name, "Type", "s", s->type,
+                                          "Created", "t", s->created, "Updated", "t", s->updated,
+                                          "Version", "u", s->version, "LastUsed", "t", s->last_used,
+                                          "LastUsedBy", "s", s->last_used_by ?: "");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "References");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "a(sst)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sst)");
+        for (size_t i = 0; r >= 0 && i < s->n_refs; i++)
+                r = sd_bus_message_append(reply, "(sst)", s->refs[i].feature, s->refs[i].target, s->refs[i].created);
+        for (int k = 0; k < 4 && r >= 0; k++)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Changing an org */
+
+/* Sends reply (its first value appended) with the warnings after it. */
+static int send_with_warnings(sd_bus_message *reply, char **warnings) {
+        int r = sd_bus_message_append_strv(reply, warnings);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *new_id = NULL;
+        const char *org, *type, *name, *id = NULL;
+        Manager *m = userdata;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "AddSecret", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sss", &org, &type, &name);
+        if (r < 0)
+                return r;
+        r = read_fields(msg, &fields, error);
+        if (r < 0)
+                return r;
+        const OptionSpec spec[] = { { "id", 's', &id } };
+        r = read_options(msg, spec, ELEMENTSOF(spec), error);
+        if (r < 0)
+                return r;
+        r = check_org(org, error);
+        if (r < 0)
+                return r;
+        if (!text_valid(type, OV_FILTER_MAX) || !*type)
+                return invalid_args(error, "A type id is text of 1-256 bytes");
+        if (!display_name_valid(name))
+                return invalid_args(error, "A name is 1-128 characters of text without control characters");
+        if (id && *id && !secret_id_valid(id))
+                return invalid_args(error, "Invalid secret id: [a-z0-9][a-z0-9_-]{0,63}");
+        r = authorize(&c, org, ACTION_ADD, id, error);
+        if (r < 0)
+                return r;
+
+        r = vault_add(m->vault, org, type, name, id, fields, &new_id, &warnings, &e);
+        r = finish(&c, AUDIT_ADD, org, r < 0 ? id : new_id, r, &e, type, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", new_id ?: "");
+        if (r < 0)
+                return r;
+        return send_with_warnings(reply, warnings);
+}
+
+static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        const char *org, *id;
+        Manager *m = userdata;
+        uint32_t version = 0;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "UpdateSecret", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ss", &org, &id);
+        if (r < 0)
+                return r;
+        r = read_fields(msg, &fields, error);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_UPDATE, id, error);
+        if (r < 0)
+                return r;
+
+        r = vault_update(m->vault, org, id, fields, &version, &warnings, &e);
+        r = finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "u", version);
+        if (r < 0)
+                return r;
+        return send_with_warnings(reply, warnings);
+}
+
+static int method_rename_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *org, *id, *name;
+        Manager *m = userdata;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "RenameSecret", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sss", &org, &id, &name);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        if (!display_name_valid(name))
+                return invalid_args(error, "A name is 1-128 characters of text without control characters");
+        r = authorize(&c, org, ACTION_UPDATE, id, error);
+        if (r < 0)
+                return r;
+
+        r = vault_rename(m->vault, org, id, name, &e);
+        r = finish(&c, AUDIT_RENAME, org, id, r, &e, NULL, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static char *join_lines(char **l, const char *sep) {
+        size_t size = 1;
+        for (char **i = l; i && *i; i++)
+                size += strlen(*i) + strlen(sep);
+        char *s = calloc(1, size);
+        for (char **i = l; s && i && *i; i++) {
+                if (i != l)
+                        strcat(s, sep);
+                strcat(s, *i);
+        }
+        return s;
+}
+
+static int method_delete_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **broken = NULL;
+        _cleanup_free_ char *detail = NULL;
+        const char *org, *id;
+        Manager *m = userdata;
+        OvError e = {};
+        int force;
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "DeleteSecret", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ssb", &org, &id, &force);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_DELETE, id, error);
+        if (r < 0)
+                return r;
+
+        r = vault_delete(m->vault, org, id, force, &broken, &e);
+        if (r >= 0 && broken && *broken) {
+                _cleanup_free_ char *refs = join_lines(broken, ", ");
+                detail = strdup_printf("forced; broke references: %s", refs ?: "(out of memory)");
+        } else if (r < 0 && e.code == OV_ERR_IN_USE)
+                detail = strdup(e.message);     /* names the references, never a value */
+        r = finish(&c, AUDIT_DELETE, org, id, r, &e, detail, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* References may be managed by an admin, or by a consumer for one of its own
+ * features: a service can't pin a secret in another feature's name. */
+static int authorize_reference(const Call *c, const char *org, const char *id, const char *feature,
+                               sd_bus_error *error) {
+        int r = authorize(c, org, ACTION_REFERENCE, id, error);
+        if (r < 0)
+                return r;
+        if (policy_roles(c->m->policy, org, &c->caller->policy) & ROLE_ADMIN)
+                return 0;
+        const Consumer *k = policy_consumer(c->m->policy, org, &c->caller->policy);
+        if (k && strv_contains(k->features, feature))
+                return 0;
+        audit_call(c, AUDIT_DENIED, org, id, "denied", "reference for a feature the consumer does not have");
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+}
+
+static int reference_method(sd_bus_message *msg, Manager *m, bool add, sd_bus_error *error) {
+        _cleanup_free_ char *detail = NULL;
+        const char *org, *id, *feature, *target;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, add ? "AddReference" : "RemoveReference", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ssss", &org, &id, &feature, &target);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        if (!reference_text_valid(feature) || !reference_text_valid(target))
+                return invalid_args(error, "Feature and target are 1-256 bytes of text without control characters");
+        r = authorize_reference(&c, org, id, feature, error);
+        if (r < 0)
+                return r;
+
+        r = add ? vault_add_reference(m->vault, org, id, feature, target, &e)
+                : vault_remove_reference(m->vault, org, id, feature, target, &e);
+        detail = strdup_printf("%s %s %s", add ? "add" : "remove", feature, target);
+        r = finish(&c, AUDIT_REFERENCE, org, id, r, &e, detail, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_add_reference(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reference_method(msg, userdata, true, error);
+}
+
+static int method_remove_reference(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reference_method(msg, userdata, false, error);
+}
+
+/* A sealed memfd holding the value: the value never enters a bus message,
+ * and the receiver can't change what it was given. */
+static int value_memfd(const char *data, size_t len) {
+        _cleanup_close_ int fd = memfd_create("orgvault-secret", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < len;) {
+                ssize_t w = write(fd, data + done, len - done);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) w;
+        }
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+                return -errno;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        int ret = fd;
+        fd = -1;
+        return ret;
+}
+
+static int method_resolve(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_close_ int fd = -1;
+        const char *org, *id;
+        Manager *m = userdata;
+        const Secret *s;
+        char *json = NULL;
+        size_t len = 0;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "Resolve", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "ss", &org, &id);
+        if (r < 0)
+                return r;
+        r = check_org_id(org, id, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_RESOLVE, id, error);
+        if (r < 0)
+                return r;
+        /* Only a consumer whose features use the secret's type: never a
+         * member, admin or root as such. */
+        const Consumer *k = policy_consumer(m->policy, org, &c.caller->policy);
+        r = vault_get(m->vault, org, id, &s, &e);
+        if (r < 0)
+                return finish(&c, AUDIT_RESOLVE, org, id, r, &e, NULL, error);
+        if (!k || !consumer_may_use_type(k, type_registry_find(m->types, s->type))) {
+                audit_call(&c, AUDIT_DENIED, org, id, "denied", "consumer features do not use the type");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+        }
+
+        r = vault_resolve(m->vault, org, id, k->name, &json, &len, &e);
+        if (r >= 0) {
+                fd = value_memfd(json, len);
+                crypto_free_plain(json);
+                if (fd < 0) {
+                        r = ov_error_set(&e, OV_ERR_STORAGE_FAILURE, "Cannot hand over the value: %s", strerror(-fd));
+                }
+        }
+        r = finish(&c, AUDIT_RESOLVE, org, id, r, &e, k->name, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+/* The vault as a whole */
+
+static int method_seal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "Seal", &c, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, NULL, ACTION_MANAGE, NULL, error);
+        if (r < 0)
+                return r;
+        r = vault_seal(m->vault, &e);
+        r = finish(&c, AUDIT_SEAL, NULL, NULL, r, &e, NULL, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_unseal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *passphrase;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "Unseal", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &passphrase);
+        if (r < 0)
+                return r;
+        if (strlen(passphrase) > PASSPHRASE_MAX) {
+                wipe_string(passphrase);
+                return invalid_args(error, "A passphrase is at most 1024 bytes");
+        }
+        r = authorize(&c, NULL, ACTION_MANAGE, NULL, error);
+        if (r < 0) {
+                wipe_string(passphrase);
+                return r;
+        }
+        r = vault_unseal(m->vault, passphrase, strlen(passphrase), &e);
+        wipe_string(passphrase);
+        r = finish(&c, AUDIT_UNSEAL, NULL, NULL, r, &e, NULL, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_rotate_keys(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *org;
+        OvError e = {};
+        Call c;
+        int r;
+
+        r = call_begin(m, msg, "RotateKeys", &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &org);
+        if (r < 0)
+                return r;
+        r = check_org(org, error);
+        if (r < 0)
+                return r;
+        r = authorize(&c, org, ACTION_ROTATE, NULL, error);
+        if (r < 0)
+                return r;
+        r = vault_rotate_keys(m->vault, org, &e);
+        r = finish(&c, AUDIT_ROTATE, org, NULL, r, &e, NULL, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListOrgs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", orgs),
+                                method_list_orgs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTypes", SD_BUS_ARGS("s", feature), SD_BUS_RESULT("a(ssss)", types),
+                                method_list_types, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DescribeType", SD_BUS_ARGS("s", type), SD_BUS_RESULT("a(sssbbsas)", fields),
+                                method_describe_type, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSecrets", SD_BUS_ARGS("s", org, "a{sv}", filter),
+                                SD_BUS_RESULT("a(sssttu)", secrets),
+                                method_list_secrets, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddSecret",
+                                SD_BUS_ARGS("s", org, "s", type, "s", name, "a{ss}", fields, "a{sv}", options),
+                                SD_BUS_RESULT("s", id, "as", warnings),
+                                method_add_secret, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("UpdateSecret", SD_BUS_ARGS("s", org, "s", id, "a{ss}", fields),
+                                SD_BUS_RESULT("u", version, "as", warnings),
+                                method_update_secret, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("RenameSecret", SD_BUS_ARGS("s", org, "s", id, "s", name), SD_BUS_NO_RESULT,
+                                method_rename_secret, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteSecret", SD_BUS_ARGS("s", org, "s", id, "b", force), SD_BUS_NO_RESULT,
+                                method_delete_secret, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetSecret", SD_BUS_ARGS("s", org, "s", id), SD_BUS_RESULT("a{sv}", metadata),
+                                method_get_secret, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddReference", SD_BUS_ARGS("s", org, "s", id, "s", feature, "s", target),
+                                SD_BUS_NO_RESULT, method_add_reference, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveReference", SD_BUS_ARGS("s", org, "s", id, "s", feature, "s", target),
+                                SD_BUS_NO_RESULT, method_remove_reference, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Resolve", SD_BUS_ARGS("s", org, "s", id), SD_BUS_RESULT("h", value),
+                                method_resolve, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", status),
+                                method_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Seal", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_seal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unseal", SD_BUS_ARGS("s", passphrase), SD_BUS_NO_RESULT,
+                                method_unseal, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("RotateKeys", SD_BUS_ARGS("s", org), SD_BUS_NO_RESULT,
+                                method_rotate_keys, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int bus_manager_register(Manager *m) {
+        int r = sd_bus_add_object_vtable(m->bus, NULL, OV_OBJECT_PATH, OV_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(m->bus, NULL, OV_OBJECT_PATH);
+}
