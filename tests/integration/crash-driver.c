@@ -373,6 +373,10 @@ static int run_burst(sd_bus *bus, pid_t pid, unsigned trial, Model *acked, Op *r
         r = sd_bus_attach_event(bus, event, 0);
         if (r < 0)
                 return r;
+        /* The bus outlives this loop (read-back and the next bursts). */
+        r = sd_bus_set_close_on_exit(bus, false);
+        if (r < 0)
+                return r;
         (void) sd_event_now(event, CLOCK_MONOTONIC, &now);
         r = sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + rnd_below(KILL_WINDOW_USEC + 1), 0, on_kill_timer, &b);
         if (r >= 0)
