@@ -370,7 +370,7 @@ int ctl_require_admin(Ctl *c, const char *doing) {
 
         if (r > 0)
                 return r;
-        if (role && strcmp(role, "member") == 0)
+        if (role && strcmp(role, "admin") != 0)
                 return ctl_fail(CTL_EXIT_ACCESS_DENIED,
                                 "Access denied: %s needs the admin role in org %s; ask an admin of %s for it.",
                                 doing, c->org, c->org);

@@ -199,7 +199,7 @@ void table_print(const Table *t, bool header) {
 }
 
 int json_print(json_t *doc, JsonMode mode) {
-        size_t flags = JSON_PRESERVE_ORDER | (mode == JSON_PRETTY ? JSON_INDENT(2) : JSON_COMPACT);
+        size_t flags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | (mode == JSON_PRETTY ? JSON_INDENT(2) : JSON_COMPACT);
 
         if (!doc || json_dumpf(doc, stdout, flags) < 0)
                 return ctl_fail(CTL_EXIT_FAILURE, "Failed to write JSON output: out of memory.");

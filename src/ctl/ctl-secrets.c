@@ -149,36 +149,37 @@ static int get_secret(Ctl *c, const char *id, json_t **ret) {
         return 0;
 }
 
-/* One reference as text: its fields joined with spaces (feature target). */
-static void print_reference(FILE *f, json_t *ref) {
-        size_t i;
-        json_t *v;
-
-        if (json_is_string(ref)) {
-                fputs(json_string_value(ref), f);
-                return;
-        }
-        json_array_foreach(ref, i, v)
-                fprintf(f, "%s%s", i > 0 ? " " : "", json_is_string(v) ? json_string_value(v) : "?");
+/* References are (feature, target, added µs) structs. */
+static const char *ref_part(json_t *ref, size_t i) {
+        return json_string_value(json_array_get(ref, i)) ?: "?";
 }
 
-/* References as [{"feature": ..., "target": ...}] for --json. */
+static uint64_t ref_added(json_t *ref) {
+        json_t *v = json_array_get(ref, 2);
+
+        return json_is_integer(v) ? (uint64_t) json_integer_value(v) : 0;
+}
+
+static void print_reference(FILE *f, json_t *ref) {
+        char when[TIME_BUF];
+
+        fprintf(f, "%s %s", ref_part(ref, 0), ref_part(ref, 1));
+        if (ref_added(ref) > 0)
+                fprintf(f, " (since %s)", format_time(when, ref_added(ref)));
+}
+
+/* References as [{"feature", "target", "added"}] for --json. */
 static json_t *references_json(json_t *refs) {
         json_t *a = json_array();
         size_t i;
         json_t *v;
 
-        json_array_foreach(refs, i, v) {
-                json_t *o;
-                if (json_is_array(v) && json_array_size(v) == 2)
-                        o = json_pack("{s:O,s:O}", "feature", json_array_get(v, 0), "target", json_array_get(v, 1));
-                else
-                        o = json_incref(v);
-                if (!a || json_array_append_new(a, o) < 0) {
+        json_array_foreach(refs, i, v)
+                if (!a || json_array_append_new(a, json_pack("{s:s,s:s,s:I}", "feature", ref_part(v, 0), "target",
+                                                             ref_part(v, 1), "added", (json_int_t) ref_added(v))) < 0) {
                         json_decref(a);
                         return NULL;
                 }
-        }
         return a;
 }
 
@@ -244,7 +245,7 @@ int verb_show(Ctl *c) {
 }
 
 int verb_refs(Ctl *c) {
-        static const char *const headers[] = { "FEATURE", "TARGET" };
+        static const char *const headers[] = { "FEATURE", "TARGET", "ADDED" };
         _cleanup_json_ json_t *meta = NULL;
         _cleanup_table_ Table *t = NULL;
         SecretRef s = {};
@@ -270,9 +271,9 @@ int verb_refs(Ctl *c) {
         if (!t)
                 return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
         json_array_foreach(refs, i, v) {
-                json_t *feature = json_array_get(v, 0), *target = json_array_get(v, 1);
-                if (table_add(t, json_string_value(feature) ?: json_string_value(v)) < 0 ||
-                    table_add(t, json_string_value(target) ?: "") < 0)
+                char when[TIME_BUF];
+                if (table_add(t, ref_part(v, 0)) < 0 || table_add(t, ref_part(v, 1)) < 0 ||
+                    table_add(t, format_time(when, ref_added(v))) < 0)
                         return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
         }
         table_print(t, c->legend);

@@ -11,6 +11,7 @@ int verb_status(Ctl *c) {
         static const char *const labels[][2] = {
                 { "Version", "Version" },   { "Sealed", "Sealed" },   { "KeyMode", "Key mode" },
                 { "Orgs", "Orgs" },         { "Secrets", "Secrets" }, { "Quarantined", "Quarantined" },
+                { "KeyringCache", "Keyring cache" }, { "PolicyProblems", "Policy problems" },
         };
         _cleanup_json_ json_t *st = NULL;
         sd_bus_message *reply = NULL;
@@ -33,7 +34,7 @@ int verb_status(Ctl *c) {
                 v = json_object_get(st, labels[i][0]);
                 if (!v)
                         continue;
-                printf("%11s: ", labels[i][1]);
+                printf("%15s: ", labels[i][1]);
                 if (json_is_boolean(v))
                         printf("%s\n", json_is_true(v) ? "yes" : "no");
                 else if (json_is_string(v))
@@ -45,7 +46,7 @@ int verb_status(Ctl *c) {
                 json_object_del(st, labels[i][0]);
         }
         json_object_foreach(st, key, v) {
-                printf("%11s: ", key);
+                printf("%15s: ", key);
                 json_print(v, JSON_SHORT);
         }
         return 0;

@@ -71,7 +71,7 @@ int bus_read_json(sd_bus_message *m, json_t **ret);
  * NULL when it lists none there. Returns 0 or an exit code. */
 int ctl_caller_role(Ctl *c, char **ret);
 
-/* Members can't change secrets: say so before asking for values or a
+/* Members and consumers can't change secrets: say so before asking for values or a
  * confirmation that could only end in AccessDenied. The daemon still decides. */
 int ctl_require_admin(Ctl *c, const char *doing);
 
