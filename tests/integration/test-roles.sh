@@ -175,11 +175,12 @@ cell ok ovt-bob GetSecret acme target
 # --- An org that does not exist answers exactly like one without a role ---
 # (Same error and message, once the org's own name is taken out.)
 norm() { sed -e "s/$1/ORG/g"; }
-for u in ovt-eve ovt-alice ovt-carol ovt-alertd; do
-        known=$(ov_error_full "$u" ListSecrets acme "$NOOPTS" | norm acme)
+for pair in ovt-eve:acme ovt-eve:globex ovt-alice:globex ovt-carol:acme ovt-alertd:globex; do
+        u=${pair%%:*} org=${pair#*:}
+        known=$(ov_error_full "$u" ListSecrets "$org" "$NOOPTS" | norm "$org")
         unknown=$(ov_error_full "$u" ListSecrets nosuchorg "$NOOPTS" | norm nosuchorg)
-        assert_contains "ListSecrets of acme as $u: AccessDenied" "$known" org.freedesktop.DBus.Error.AccessDenied
-        assert_eq "ListSecrets: unknown org looks like acme to $u" "$unknown" "$known"
+        assert_contains "ListSecrets of $org as $u: AccessDenied" "$known" org.freedesktop.DBus.Error.AccessDenied
+        assert_eq "ListSecrets: unknown org looks like $org to $u" "$unknown" "$known"
 done
 for m in "GetSecret ORG target" "RenameSecret ORG target Renamed" "DeleteSecret ORG target true" "RotateKeys ORG"; do
         read -r -a a <<<"$m"
