@@ -136,7 +136,7 @@ static int parse_argv(Ctl *c, int argc, char *argv[], unsigned *used) {
         int o;
 
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+hy", options, NULL)) >= 0)
+        while ((o = getopt_long(argc, argv, "+:hy", options, NULL)) >= 0)
                 switch (o) {
                 case 'h':
                         pager_open(c->pager);
@@ -195,10 +195,14 @@ static int parse_argv(Ctl *c, int argc, char *argv[], unsigned *used) {
                         c->yes = true;
                         *used |= OPT_YES;
                         break;
+                case ':':
+                        return ctl_fail(CTL_EXIT_USAGE, "Option %s needs a value; see 'orgvaultctl --help'.", argv[optind - 1]);
                 case '?':
-                        if (optopt)
+                        if (optopt > 0 && optopt < ARG_VERSION)
                                 return ctl_fail(CTL_EXIT_USAGE, "Unknown option -%c; see 'orgvaultctl --help'.", optopt);
-                        return ctl_fail(CTL_EXIT_USAGE, "Unknown option %s; see 'orgvaultctl --help'.", argv[optind - 1]);
+                        /* Only the name: what follows '=' may be a value pasted by mistake. */
+                        return ctl_fail(CTL_EXIT_USAGE, "Unknown option %.*s; see 'orgvaultctl --help'.",
+                                        (int) strcspn(argv[optind - 1], "="), argv[optind - 1]);
                 default:
                         return ctl_fail(CTL_EXIT_USAGE, "Bad use of option %s; see 'orgvaultctl --help'.", argv[optind - 1]);
                 }

@@ -11,6 +11,7 @@ import pty
 import re
 import select
 import signal
+import subprocess
 import sys
 import termios
 import time
@@ -33,10 +34,14 @@ def report(ok, desc):
 
 
 class Session:
-    def __init__(self, *args):
+    def __init__(self, *args, user=USER, env=None):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execvp("setpriv", ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups", "--", CTL] + list(args))
+            if env:
+                os.environ.update(env)
+            if user == "root":
+                os.execv(CTL, [CTL] + list(args))
+            os.execvp("setpriv", ["setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--", CTL] + list(args))
         self.out = ""
         self.pos = 0                    # end of the last match
 
@@ -157,5 +162,30 @@ st = s.wait()
 report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 3, "a cancelled add exits 3")
 report(s.echo_on(), "echo is on after a cancelled hidden prompt")
 s.close()
+
+# 6. On a terminal, tables go through the pager and get colour; not with --no-pager.
+s = Session("list", env={"PAGER": "sed s/^/PAGED:/"})
+report(s.expect(r"PAGED:\x1b\[1mNAME") is not None, "list on a terminal goes through $PAGER, header in bold")
+report(s.expect(r"PAGED:2 secrets listed\.") is not None, "the footer goes through the pager too")
+s.wait()
+s.close()
+s = Session("list", "--no-pager", env={"PAGER": "sed s/^/PAGED:/"})
+report(s.expect(r"2 secrets listed\.") is not None and "PAGED:" not in s.out, "--no-pager prints directly")
+s.wait()
+s.close()
+
+# 7. unseal asks the passphrase with echo off (keyfile mode reloads the key file).
+subprocess.run([CTL, "seal"], check=True)
+s = Session("unseal", user="root")
+report(s.expect(r"Vault passphrase \(input is not shown\): ") is not None, "unseal asks for the passphrase")
+report(not s.echo_on(), "the passphrase is read with echo off")
+s.send("FAKE-passphrase-0000")
+st = s.wait()
+report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0 and "FAKE-passphrase" not in s.out,
+       "unseal succeeds without echoing the passphrase")
+report(s.echo_on(), "echo is on after unseal")
+s.close()
+sealed = subprocess.run([CTL, "status", "--json"], capture_output=True, text=True).stdout
+report('"Sealed":false' in sealed.replace(" ", ""), "the vault is unsealed")
 
 sys.exit(1 if failures else 0)
