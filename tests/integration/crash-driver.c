@@ -76,6 +76,7 @@ typedef struct Counters {
 static const char *arg_address, *arg_state_dir, *arg_org, *arg_admin, *arg_consumer;
 static Counters counters;
 static unsigned problems_printed;
+static const char *cut_off = "nothing";   /* the call the last kill cut off */
 static uint64_t rng_state;
 
 static void problem(unsigned trial, const char *fmt, ...) _printf_(2, 3);
@@ -488,7 +489,20 @@ static int resolve_value(sd_bus *consumer, unsigned trial, const char *id, char 
         return 0;
 }
 
-/* Temp files ("." "#" prefix) anywhere under the state dir. */
+/* Temp files ("." "#" prefix) left anywhere under the state dir; each one
+ * is counted and reported once, however many restarts it survives. */
+static char *temp_seen[256];
+static size_t n_temp_seen;
+
+static bool temp_file_is_new(const char *path) {
+        for (size_t i = 0; i < n_temp_seen; i++)
+                if (strcmp(temp_seen[i], path) == 0)
+                        return false;
+        if (n_temp_seen < ELEMENTSOF(temp_seen))
+                temp_seen[n_temp_seen++] = strdup(path);
+        return true;
+}
+
 static unsigned count_temp_files(int dir_fd, const char *path, unsigned trial) {
         DIR *d = fdopendir(dup(dir_fd));
         const struct dirent *de;
@@ -497,15 +511,18 @@ static unsigned count_temp_files(int dir_fd, const char *path, unsigned trial) {
         if (!d)
                 return 0;
         while ((de = readdir(d))) {
+                char subpath[PATH_MAX];
+
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
+                snprintf(subpath, sizeof subpath, "%s/%s", path, de->d_name);
                 if (de->d_name[0] == '.' && de->d_name[1] == '#') {
-                        n++;
-                        problem(trial, "temp file %s/%s survived the restart", path, de->d_name);
+                        if (temp_file_is_new(subpath)) {
+                                n++;
+                                problem(trial, "temp file %s survived the restart (the kill cut off %s)", subpath, cut_off);
+                        }
                 } else if (de->d_type == DT_DIR) {
                         _cleanup_close_ int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        char subpath[PATH_MAX];
-                        snprintf(subpath, sizeof subpath, "%s/%s", path, de->d_name);
                         if (sub >= 0)
                                 n += count_temp_files(sub, subpath, trial);
                 }
@@ -678,6 +695,7 @@ static int run(unsigned trials) {
                         return r;
                 }
                 counters.trials++;
+                cut_off = in_flight ? op_names[op.kind] : "no call";
                 if (read_state(&c, trial, &actual) < 0) {
                         print_counters();
                         return -EIO;
@@ -716,6 +734,8 @@ int main(int argc, char **argv) {
         arg_consumer = argv[7];
 
         int r = run(trials);
+        for (size_t i = 0; i < n_temp_seen; i++)
+                free(temp_seen[i]);
         if (r >= 0)
                 print_counters();
         unsigned found = counters.lost + counters.call_errors + counters.wrong_replies + counters.unreadable +
