@@ -53,7 +53,7 @@ ov_create_users() {
 ov_daemon_cmd() {
         echo "$ORGVAULTD --bus-address=unix:path=$OV_DIR/bus --state-dir=$OV_DIR/state" \
              "--config-dir=$OV_DIR/config --data-dir=$SOURCE_ROOT/policy --runtime-dir=$OV_DIR/run" \
-             "--idle-timeout=$OV_IDLE --audit-log=$OV_DIR/audit.jsonl --keyring-timeout=0 $OV_EXTRA_ARGS"
+             "--idle-timeout=$OV_IDLE --audit-log=$OV_DIR/audit.jsonl --keyring-timeout=0${OV_EXTRA_ARGS:+ $OV_EXTRA_ARGS}"
 }
 
 ov_write_service_file() {
