@@ -80,6 +80,8 @@ assert_error "UpdateSecret on a full disk: StorageFailure" "$STORAGE" \
         ovt-bob UpdateSecret acme fill-1 "{'webhook_url': '$(value_for 999)'}"
 assert_error "RenameSecret on a full disk: StorageFailure" "$STORAGE" ovt-bob RenameSecret acme fill-2 "Renamed"
 assert_error "RotateKeys on a full disk: StorageFailure" "$STORAGE" ovt-bob RotateKeys acme
+assert_error "the first add in a new org (its key, org.json) on a full disk: StorageFailure" "$STORAGE" \
+        ovt-carol AddSecret globex slack-webhook "Globex First" "{'webhook_url': '$(value_for 500)'}" "{'id': <'g-first'>}"
 assert_eq "the refused calls left the state dir as it was" "$(ov_state_hash)" "$before"
 assert_eq "no temp file after the refused calls" "$(temp_files)" 0
 
@@ -103,6 +105,9 @@ assert_eq "add works again once space returns" "$ADD_ERR" ""
 assert_eq "update works again" "$(ov_error_of ovt-bob UpdateSecret acme fill-1 "{'webhook_url': '$(value_for 1001)'}")" ""
 SAVED[fill-1]=$(value_for 1001)
 assert_eq "the updated value resolves" "$(resolved_url fill-1)" "${SAVED[fill-1]:-}"
+assert_eq "the first add in the new org works now" "$(ov_error_of ovt-carol AddSecret globex slack-webhook "Globex First" \
+        "{'webhook_url': '$(value_for 500)'}" "{'id': <'g-first'>}")" ""
+assert_eq "... and it reads back" "$(ov_error_of ovt-carol GetSecret globex g-first)" ""
 
 # Read-only state dir.
 pid=$(ov_daemon_pid)

@@ -23,7 +23,6 @@ mkdir -p "$LOGS"
 trap 'kill $(jobs -p) 2>/dev/null; wait; ov_teardown' EXIT
 
 value() { printf 'https://hooks.slack.com/services/TFAKE0000/BFAKE0000/load%020d' "$1"; }
-ai_value='sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEload0000'
 
 # expect LOG OUTCOME USER METHOD ARGS...: one call through gdbus; logs
 # "METHOD OUTCOME", or "UNEXPECTED METHOD got X" when OUTCOME ("ok" or an
@@ -47,13 +46,14 @@ expect_resolve() {
 }
 
 # Fixtures no client changes.
+add_fixture() { ovgdbus "$@" >/dev/null; }
 for i in 1 2 3; do
-        check "add acme/stable-$i" ovgdbus ovt-bob AddSecret acme slack-webhook "Stable $i" \
+        check "add acme/stable-$i" add_fixture ovt-bob AddSecret acme slack-webhook "Stable $i" \
                 "{'webhook_url': '$(value "$i")'}" "{'id': <'stable-$i'>}"
 done
-check "add acme/stable-ai" ovgdbus ovt-bob AddSecret acme openai-api-key "Stable AI" "{'api_key': '$ai_value'}" \
+check "add acme/stable-ai" add_fixture ovt-bob AddSecret acme openai-api-key "Stable AI" "{'api_key': '$OV_FAKE_OPENAI'}" \
         "{'id': <'stable-ai'>}"
-check "add globex/g-stable" ovgdbus ovt-carol AddSecret globex slack-webhook "Globex Stable" \
+check "add globex/g-stable" add_fixture ovt-carol AddSecret globex slack-webhook "Globex Stable" \
         "{'webhook_url': '$(value 9)'}" "{'id': <'g-stable'>}"
 pid=$(ov_daemon_pid)
 check "daemon is running" test -n "$pid"
