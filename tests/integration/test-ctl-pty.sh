@@ -5,6 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 ov_setup
 ov_capture_daemon_stderr
+# dbus-daemon picks up the rewritten service file asynchronously (inotify);
+# until then it would activate the first one. Reload synchronously.
+busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
 
 while IFS= read -r line; do
         case $line in

@@ -7,6 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 ov_setup
 ov_capture_daemon_stderr
+# dbus-daemon picks up the rewritten service file asynchronously (inotify);
+# until then it would activate the first one. Reload synchronously.
+busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
 export TZ=UTC
 
 # ctl USER ARGS...: runs orgvaultctl (stdin passed through); sets OUT, ERR, RC.
