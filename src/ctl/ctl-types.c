@@ -110,12 +110,11 @@ int ctl_describe_type(Ctl *c, const char *type, FieldInfo **ret, size_t *ret_n) 
                 fields = nf;
                 fields[n] = (FieldInfo) {};
                 r = read_field(reply, &fields[n]);
+                if (r != 0)
+                        n++;    /* a half-read entry needs freeing too */
                 if (r <= 0)
                         break;
-                n++;
         }
-        if (r < 0 && fields)
-                n++;    /* the half-read entry needs freeing too */
         sd_bus_message_unref(reply);
         if (r < 0) {
                 field_infos_free(fields, n);

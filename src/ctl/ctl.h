@@ -49,7 +49,7 @@ typedef struct Ctl {
 #define OV_BUS_PATH "/io/orgvault/Vault1"
 #define OV_BUS_IFACE "io.orgvault.Vault1.Manager"
 
-/* Prints "orgvaultctl: ..." style one-line errors to stderr; returns code. */
+/* Prints a one-line error to stderr and returns code. */
 int ctl_fail(int code, const char *fmt, ...) _printf_(2, 3);
 
 int ctl_connect(Ctl *c);
