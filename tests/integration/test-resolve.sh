@@ -61,7 +61,7 @@ check "a refused Resolve is audited" audit_match 'r["secret"]=="ops-slack" and r
 check "the audit log never holds a value" bash -c "! grep -q -e TFAKE0000 -e FAKEfake '$OV_DIR/audit.jsonl'"
 
 meta=$(secret_meta ops-slack | py 'd["data"][0]["LastUsed"]["data"] > 0, d["data"][0]["LastUsedBy"]["data"]')
-assert_eq "LastUsed set after use, by the consumer's name" "$meta" "(True, 'alerts')"
+assert_eq "LastUsed set after use, by the consumer's name" "$meta" "True alerts"
 
 # References: consumer and admin add, members see, member may not change.
 assert_allowed "consumer adds a reference" ovt-alertd AddReference acme ops-slack alerts sink:ops-channel
@@ -114,9 +114,9 @@ assert_eq "a new secret gets the same id" "$(ov_add_slack ovt-bob acme "Ops Slac
 fresh() {
         secret_meta ops-slack | py 'len(d["data"][0]["References"]["data"]), d["data"][0]["LastUsed"]["data"]'
 }
-assert_eq "no old references or LastUsed on the new secret" "$(fresh)" "(0, 0)"
+assert_eq "no old references or LastUsed on the new secret" "$(fresh)" "0 0"
 ov_stop_daemon
-assert_eq "... nor after a restart" "$(fresh)" "(0, 0)"
+assert_eq "... nor after a restart" "$(fresh)" "0 0"
 assert_eq "no old references in ListSecrets" \
         "$(ovbus_json ovt-alice ListSecrets sa{sv} acme 0 | py '[s[5] for s in d["data"][0] if s[0]=="ops-slack"][0]')" "0"
 assert_eq "DeleteSecret without force works when nothing refers to it" "$(ov_error_of ovt-bob DeleteSecret acme survey-ai false)" ""
@@ -132,7 +132,7 @@ check "... which holds the new value" grep -q TFAKE0001 "$OUT"
 used=$(secret_meta ops-slack | py 'd["data"][0]["LastUsed"]["data"], d["data"][0]["LastUsedBy"]["data"]')
 for i in $(seq 100); do [[ -z $(ov_daemon_pid) ]] && break; sleep 0.2; done
 check "the daemon exits when idle" test -z "$(ov_daemon_pid)"
-check "LastUsed was set" test "${used#(0,}" == "$used"
+check "LastUsed was set" test "${used%% *}" -gt 0
 assert_eq "LastUsed and LastUsedBy persist across the idle exit" \
         "$(secret_meta ops-slack | py 'd["data"][0]["LastUsed"]["data"], d["data"][0]["LastUsedBy"]["data"]')" "$used"
 
