@@ -235,13 +235,18 @@ $1"
 
 # Activation through sh so the daemon's stderr (logs, sanitizer reports) lands
 # in $OV_DIR/daemon.stderr; call after ov_setup, before the first call.
+# dbus-daemon caches service files by their mtime in whole seconds and picks
+# up a rewrite through inotify only later: ReloadConfig makes it re-read now.
 ov_capture_daemon_stderr() {
         : >"$OV_DIR/daemon.stderr"
-        cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOS
+        cat >"$OV_DIR/services/io.orgvault.Vault1.service.tmp" <<EOS
 [D-BUS Service]
 Name=io.orgvault.Vault1
 Exec=/bin/sh -c "exec $(ov_daemon_cmd) 2>>$OV_DIR/daemon.stderr"
 EOS
+        mv "$OV_DIR/services/io.orgvault.Vault1.service.tmp" "$OV_DIR/services/io.orgvault.Vault1.service"
+        busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                ReloadConfig >/dev/null
 }
 
 # Stops the daemon (so a sanitizer build prints its leak report) and asserts
