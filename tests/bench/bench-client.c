@@ -5,6 +5,7 @@
  * Service API, org.freedesktop.secrets) and the Peer.Ping floor of either. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ typedef struct Ctx {
         const char *dest;        /* for ping */
         uint64_t n;              /* ids cycle over s00000 .. s<n-1> */
         uint64_t start;          /* first id of an add run */
+        uint64_t seq;            /* calls built so far, over every run */
         char *gk_session;        /* Secret Service session path */
         char *gk_collection;
         char **gk_items;         /* item paths, for GetSecret */
@@ -55,14 +57,16 @@ static int build_ping(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         return new_call(bus, c->dest, "/", "org.freedesktop.DBus.Peer", "Ping", ret);
 }
 
-static int id_of(const Ctx *c, uint64_t i, char buf[static 16]) {
-        return snprintf(buf, 16, "s%05llu", (unsigned long long) (c->n ? i % c->n : i));
+/* The next id of the cycle s00000 .. s<n-1>. */
+static int next_id(Ctx *c, char buf[static 16]) {
+        uint64_t k = c->seq++;
+        return snprintf(buf, 16, "s%05llu", (unsigned long long) (c->n ? k % c->n : k));
 }
 
 static int build_ov_get(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         Ctx *c = ud;
         char id[16];
-        id_of(c, i, id);
+        next_id(c, id);
         int r = new_call(bus, OV_NAME, OV_PATH, OV_IFACE, "GetSecret", ret);
         return r < 0 ? r : sd_bus_message_append(*ret, "ss", c->org, id);
 }
@@ -70,7 +74,7 @@ static int build_ov_get(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud)
 static int build_ov_resolve(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         Ctx *c = ud;
         char id[16];
-        id_of(c, i, id);
+        next_id(c, id);
         int r = new_call(bus, OV_NAME, OV_PATH, OV_IFACE, "Resolve", ret);
         return r < 0 ? r : sd_bus_message_append(*ret, "ss", c->org, id);
 }
@@ -110,8 +114,9 @@ static int check_ov_list(sd_bus_message *reply, void *ud) {
 static int build_ov_add(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         Ctx *c = ud;
         char id[16], name[32];
-        snprintf(id, sizeof id, "s%05llu", (unsigned long long) (c->start + i));
-        snprintf(name, sizeof name, "Ops webhook %05llu", (unsigned long long) (c->start + i));
+        uint64_t k = c->start + c->seq++;
+        snprintf(id, sizeof id, "s%05llu", (unsigned long long) k);
+        snprintf(name, sizeof name, "Ops webhook %05llu", (unsigned long long) k);
         int r = new_call(bus, OV_NAME, OV_PATH, OV_IFACE, "AddSecret", ret);
         return r < 0 ? r : sd_bus_message_append(*ret, "sssa{ss}a{sv}", c->org, "slack-webhook", name,
                                                  1, "webhook_url", FAKE_SLACK, 1, "id", "s", id);
@@ -133,10 +138,12 @@ static int cmd_activate(sd_bus *bus, Ctx *c) {
                 sd_bus_error_free(&error);
                 return r;
         }
-        RunResult res = { .calls = 1, .seconds = (double) t / 1e6, .p50_us = (double) t, .p99_us = (double) t };
-        res.rate = 1e6 / (double) t;
-        print_result("activate", 1, &res);
-        return 0;
+        Stats stats = { .usec = t };
+        r = stats_add(&stats, t);
+        if (r >= 0)
+                stats_print("activate", 1, &stats);
+        stats_clear(&stats);
+        return r;
 }
 
 /* Secret Service: a "plain" session (values travel in the clear, as in any
@@ -171,8 +178,9 @@ static int gk_open(sd_bus *bus, Ctx *c) {
 static int build_gk_create(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         Ctx *c = ud;
         char id[16], name[32];
-        snprintf(id, sizeof id, "s%05llu", (unsigned long long) (c->start + i));
-        snprintf(name, sizeof name, "Ops webhook %05llu", (unsigned long long) (c->start + i));
+        uint64_t k = c->start + c->seq++;
+        snprintf(id, sizeof id, "s%05llu", (unsigned long long) k);
+        snprintf(name, sizeof name, "Ops webhook %05llu", (unsigned long long) k);
         int r = new_call(bus, SS_NAME, c->gk_collection, "org.freedesktop.Secret.Collection", "CreateItem", ret);
         if (r >= 0)
                 r = sd_bus_message_append(*ret, "a{sv}", 2,
@@ -204,7 +212,7 @@ static int check_gk_create(sd_bus_message *reply, void *ud) {
 static int build_gk_search(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *ud) {
         Ctx *c = ud;
         char id[16];
-        id_of(c, i, id);
+        next_id(c, id);
         int r = new_call(bus, SS_NAME, SS_PATH, SS_SERVICE, "SearchItems", ret);
         return r < 0 ? r : sd_bus_message_append(*ret, "a{ss}", 2, "app", GK_APP, "id", id);
 }
@@ -282,9 +290,12 @@ static const Op ops[] = {
 
 static void usage(void) {
         fprintf(stderr,
-                "usage: bench-client --address=ADDR [--depth=N] [--seconds=S] [--count=N] [--warmup=S] [--label=L] OP ARGS\n"
+                "usage: bench-client --address=ADDR [--depth=N] [--seconds=S] [--count=N] [--warmup=S]\n"
+                "                    [--label=L] [--floor=ping|fsync:DIR --rounds=N] OP ARGS\n"
                 "  ping DEST | ov-get ORG N | ov-resolve ORG N | ov-list ORG N | ov-add ORG START\n"
-                "  ov-activate ORG N | gk-create START | gk-search N | gk-get\n");
+                "  ov-activate ORG N | gk-create START | gk-search N | gk-get\n"
+                "--floor alternates the operation with its floor (Peer.Ping to the same peer at the same\n"
+                "depth, or durable writes into DIR) over N rounds and prints both.\n");
 }
 
 static void ctx_clear(Ctx *c) {
@@ -295,6 +306,40 @@ static void ctx_clear(Ctx *c) {
         free(c->gk_collection);
 }
 
+/* Rounds of floor then operation, each a slice of the whole run. */
+static int run_rounds(sd_bus *bus, const RunSpec *spec, unsigned rounds, const char *floor,
+                      Ctx *ping_ctx, Stats *floor_stats, Stats *op_stats) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        RunSpec slice = *spec, ping = *spec;
+        int r;
+
+        if (floor && strncmp(floor, "fsync:", 6) == 0) {
+                dir_fd = open(floor + 6, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dir_fd < 0)
+                        return -errno;
+        }
+        slice.seconds /= rounds;
+        slice.max_calls = (spec->max_calls + rounds - 1) / rounds;
+        ping.seconds = slice.seconds;
+        ping.max_calls = slice.max_calls;
+        ping.build = build_ping;
+        ping.check = NULL;
+        ping.userdata = ping_ctx;
+        for (unsigned k = 0; k < rounds; k++) {
+                if (dir_fd >= 0)
+                        r = run_fsync_floor(dir_fd, (unsigned) slice.max_calls, floor_stats);
+                else if (floor)
+                        r = run_pipelined(bus, &ping, floor_stats);
+                else
+                        r = 0;
+                if (r >= 0)
+                        r = run_pipelined(bus, &slice, op_stats);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "address", required_argument, NULL, 'a' },
@@ -303,11 +348,14 @@ int main(int argc, char *argv[]) {
                 { "count",   required_argument, NULL, 'n' },
                 { "warmup",  required_argument, NULL, 'w' },
                 { "label",   required_argument, NULL, 'l' },
+                { "floor",   required_argument, NULL, 'f' },
+                { "rounds",  required_argument, NULL, 'r' },
                 {}
         };
-        const char *address = NULL, *label = NULL;
+        const char *address = NULL, *label = NULL, *floor = NULL;
         RunSpec spec = { .depth = 1 };
         double warmup = 0;
+        unsigned rounds = 1;
         int opt;
 
         while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0)
@@ -318,9 +366,13 @@ int main(int argc, char *argv[]) {
                 case 'n': spec.max_calls = strtoull(optarg, NULL, 10); break;
                 case 'w': warmup = strtod(optarg, NULL); break;
                 case 'l': label = optarg; break;
+                case 'f': floor = optarg; break;
+                case 'r': rounds = (unsigned) strtoul(optarg, NULL, 10); break;
                 default: usage(); return 2;
                 }
-        if (!address || optind >= argc) {
+        if (!address || optind >= argc || rounds == 0 || spec.depth == 0 ||
+            (floor && strcmp(floor, "ping") != 0 && strncmp(floor, "fsync:", 6) != 0) ||
+            (floor && strncmp(floor, "fsync:", 6) == 0 && spec.max_calls == 0)) {
                 usage();
                 return 2;
         }
@@ -333,6 +385,8 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         char **args = argv + optind + 1;
+        if (!label)
+                label = op->name;
 
         _cleanup_bus_ sd_bus *bus = NULL;
         const char *unique;
@@ -351,15 +405,15 @@ int main(int argc, char *argv[]) {
         }
 
         _cleanup_(ctx_clear) Ctx c = {};
+        Ctx ping_ctx = { .dest = op->gk ? SS_NAME : OV_NAME };
         if (strcmp(op->name, "ping") == 0)
                 c.dest = args[0];
         else if (strncmp(op->name, "ov-", 3) == 0) {
                 c.org = args[0];
-                c.n = strtoull(args[1], NULL, 10);
-                c.start = c.n;
+                c.n = c.start = strtoull(args[1], NULL, 10);
         } else if (op->n_args == 1)
                 c.n = c.start = strtoull(args[0], NULL, 10);
-        if (op->gk && (r = gk_open(bus, &c)) < 0)
+        if (op->gk && gk_open(bus, &c) < 0)
                 return 1;
         if (op->build == build_gk_get && (r = gk_collect_items(bus, &c)) < 0) {
                 fprintf(stderr, "no bench items in the keyring: %s\n", strerror(-r));
@@ -371,24 +425,24 @@ int main(int argc, char *argv[]) {
         spec.build = op->build;
         spec.check = op->check;
         spec.userdata = &c;
-        RunResult res;
+        _cleanup_(stats_clear) Stats warm = {}, floor_stats = {}, op_stats = {};
         if (warmup > 0) {
                 RunSpec w = spec;
                 w.seconds = warmup;
                 w.max_calls = 0;
-                r = run_pipelined(bus, &w, &res);
-                if (r < 0) {
-                        fprintf(stderr, "warm-up failed: %s\n", strerror(-r));
-                        return 1;
-                }
-                /* Adds never reuse an id: continue after the warm-up's. */
-                c.start += res.calls;
+                r = run_pipelined(bus, &w, &warm);
         }
-        r = run_pipelined(bus, &spec, &res);
+        if (r >= 0)
+                r = run_rounds(bus, &spec, rounds, floor, &ping_ctx, &floor_stats, &op_stats);
         if (r < 0) {
-                fprintf(stderr, "%s failed: %s\n", op->name, strerror(-r));
+                fprintf(stderr, "%s failed: %s\n", label, strerror(-r));
                 return 1;
         }
-        print_result(label ? label : op->name, spec.depth, &res);
-        return res.errors > 0 ? 3 : 0;
+        if (floor) {
+                char floor_label[128];
+                snprintf(floor_label, sizeof floor_label, "floor-%s", label);
+                stats_print(floor_label, spec.depth, &floor_stats);
+        }
+        stats_print(label, spec.depth, &op_stats);
+        return op_stats.errors > 0 || floor_stats.errors > 0 ? 3 : 0;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Pipelined method calls on one sd-bus connection: keeps `depth` calls in
- * flight until a deadline or a call count, and records each call's latency. */
+ * flight until a deadline or a call count, and records each call's latency.
+ * Also the durable-write floor, measured into the same kind of record. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-/* Builds call number i (0, 1, ...) of a run. */
+/* Builds call number i (0, 1, ... over every run of one Stats). */
 typedef int (*build_call_fn)(sd_bus *bus, uint64_t i, sd_bus_message **ret, void *userdata);
 /* Checks a successful reply; a negative return counts the call as failed. */
 typedef int (*check_reply_fn)(sd_bus_message *reply, void *userdata);
@@ -20,16 +22,20 @@ typedef struct RunSpec {
         void *userdata;
 } RunSpec;
 
-typedef struct RunResult {
+/* Figures of one operation, summed over the runs that add to it. */
+typedef struct Stats {
         uint64_t calls, errors;
-        double seconds;
-        double rate;             /* answered calls per second */
-        double p50_us, p99_us;
+        uint64_t usec;           /* time spent in its runs */
+        uint64_t *lat;           /* µs per call */
+        size_t n_lat, allocated;
         char first_error[256];
-} RunResult;
+} Stats;
+
+void stats_clear(Stats *s);
+int stats_add(Stats *s, uint64_t latency_usec);
+void stats_print(const char *label, unsigned depth, Stats *s);
 
 uint64_t mono_usec(void);
-int run_pipelined(sd_bus *bus, const RunSpec *spec, RunResult *ret);
-/* Percentiles of n latencies (sorts them in place). */
-void latency_summary(uint64_t *lat, uint64_t n, double *ret_p50, double *ret_p99);
-void print_result(const char *label, unsigned depth, const RunResult *r);
+int run_pipelined(sd_bus *bus, const RunSpec *spec, Stats *stats);
+/* count times: temp file, ~600 bytes, fsync, close, rename, fsync dir. */
+int run_fsync_floor(int dir_fd, unsigned count, Stats *stats);
