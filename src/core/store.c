@@ -57,10 +57,28 @@ static char *record_id_from_file_name(const char *name) {
         return id;
 }
 
+/* Removes ".#*" files in dir_path: writes that never reached their rename,
+ * so the file they were replacing (if any) is still intact. */
+static void remove_leftovers(int state_fd, const char *dir_path) {
+        _cleanup_closedir_ DIR *d = opendir_at(state_fd, dir_path);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (is_temp_name(de->d_name)) {
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                                log_warning("Cannot remove leftover %s/%s: %m", dir_path, de->d_name);
+                        else
+                                log_info("Removed leftover temp file %s/%s", dir_path, de->d_name);
+                }
+}
+
 int store_prepare(int state_fd) {
         int r = mkdir_p_at(state_fd, "orgs", DIR_MODE);
         if (r < 0)
                 return r;
+        remove_leftovers(state_fd, ".");        /* master.key, master.json */
         return mkdir_p_at(state_fd, "quarantine", DIR_MODE);
 }
 
@@ -193,7 +211,7 @@ static int load_record(int dir_fd, const char *org, const char *name, Secret **r
 }
 
 int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined) {
-        _cleanup_free_ char *dir_path = NULL;
+        _cleanup_free_ char *dir_path = NULL, *org_dir = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         Secret **secrets = NULL;
         size_t n = 0, allocated = 0;
@@ -206,6 +224,11 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
         dir_path = strdup_printf("orgs/%s/secrets", org);
         if (!dir_path)
                 return -ENOMEM;
+        org_dir = strdup_printf("orgs/%s", org);
+        if (!org_dir)
+                return -ENOMEM;
+        remove_leftovers(state_fd, org_dir);    /* org.json, usage.json */
+        remove_leftovers(state_fd, dir_path);
         d = opendir_at(state_fd, dir_path);
         if (!d) {
                 if (errno != ENOENT)
@@ -219,15 +242,8 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (is_temp_name(de->d_name)) {
-                        /* A write that never reached its rename: the old
-                         * record (if any) is still in place. */
-                        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
-                                log_warning("Cannot remove leftover %s/%s: %m", dir_path, de->d_name);
-                        else
-                                log_info("Removed leftover temp file %s/%s", dir_path, de->d_name);
-                        continue;
-                }
+                if (is_temp_name(de->d_name))
+                        continue;       /* removed above; one we could not remove */
                 r = load_record(dirfd(d), org, de->d_name, &s, &reason);
                 if (r == -ENOMEM)
                         goto fail;

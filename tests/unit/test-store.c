@@ -244,6 +244,9 @@ START_TEST(test_store_load_quarantine) {
         /* A write that never reached its rename, a truncated record, a record
          * under the wrong file name and a stray file. */
         write_raw("orgs/acme/secrets/.#alpha.json.a1b2c3", "{\"format\":1,");
+        /* Interrupted org.json / usage.json writes sit one level up. */
+        write_raw("orgs/acme/.#org.json.d4e5f6", "{\"format\":1,");
+        write_raw("orgs/acme/.#usage.json.a7b8c9", "{");
         _cleanup_free_ char *bravo = NULL;
         size_t len = 0;
         ck_assert_int_eq(read_file_at(state_fd, "orgs/acme/secrets/bravo.json", 1 << 20, &bravo, &len), 0);
@@ -269,6 +272,8 @@ START_TEST(test_store_load_quarantine) {
         free_loaded(a, n);
 
         ck_assert(!exists("orgs/acme/secrets/.#alpha.json.a1b2c3"));
+        ck_assert(!exists("orgs/acme/.#org.json.d4e5f6"));
+        ck_assert(!exists("orgs/acme/.#usage.json.a7b8c9"));
         ck_assert(!exists("orgs/acme/secrets/bravo.json"));
         ck_assert(exists("orgs/acme/secrets/alpha.json"));
         ck_assert_uint_eq(store_count_quarantined(state_fd), 3);
