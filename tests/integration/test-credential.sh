@@ -155,4 +155,30 @@ check "deleted secret: nothing" got_nothing
 ov_stop_daemon
 check "the daemon removes the socket it bound when it exits" test ! -e "$SOCK"
 
+# Socket activation (orgvault-credential.socket): the daemon takes the
+# listener named credential.sock and binds none of its own. The helper starts
+# the daemon on the first connection, so the bus call waits for that.
+SA=$OV_DIR/sa/credential.sock
+mkdir -p "$OV_DIR/sa"
+cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOT
+[D-BUS Service]
+Name=io.orgvault.Vault1
+Exec=$(command -v systemd-socket-activate) --listen=$SA --fdname=credential.sock $(ov_daemon_cmd)
+EOT
+kill -HUP "$OV_BUS_PID"
+sleep 0.5
+ovbus root Status >/dev/null &
+status=$!
+for i in $(seq 100); do [[ -S $SA ]] && break; sleep 0.1; done
+as root timeout 20 "$CRED" "$SA" surveyd.service acme.survey-ai.api_key >"$OUT"
+check "socket-activated: the allowed unit gets the value" cmp -s <(printf '%s' "$OV_FAKE_OPENAI") "$OUT"
+wait "$status"
+check "socket-activated: the bus is served too" test $? -eq 0
+check "socket-activated: no socket of its own in --runtime-dir" test ! -e "$SOCK"
+SOCK=$SA
+cred root alertd.service acme.survey-ai.api_key
+check "socket-activated: refusals still give nothing" got_nothing
+ov_stop_daemon
+check "socket-activated: the passed socket is left to its owner" test -S "$SA"
+
 ov_finish
