@@ -201,6 +201,29 @@ static json_t *fields_json(const FieldInfo *f, size_t n) {
         return a;
 }
 
+/* The type's notes (DescribeTypeNotes), e.g. the Twilio US1 rule. */
+static int type_notes(Ctl *c, const char *type, char ***ret) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = ctl_call(c, "describing a secret type", NULL, &reply, "DescribeTypeNotes", "s", type);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_read_strv(reply, ret);
+        sd_bus_message_unref(reply);
+        return r < 0 ? read_error(r, "the type's notes") : 0;
+}
+
+static json_t *strv_json(char **l) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && l && l[i]; i++)
+                if (json_array_append_new(a, json_string(l[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
 static void print_field(const FieldInfo *f, size_t label_width) {
         printf("  %s%-*s%s  %s (%s, %s%s)\n", ansi_highlight(), (int) label_width, f->label, ansi_normal(), f->id, f->kind,
                f->required ? "required" : "optional", f->secret ? ", secret: typed with no echo, never shown" : "");
@@ -220,11 +243,17 @@ int verb_describe_type(Ctl *c) {
         FieldInfo *fields = NULL;
         size_t n_types = 0, n_fields = 0, label_width = 0;
         const TypeInfo *info = NULL;
+        _cleanup_strv_free_ char **notes = NULL;
         int r;
 
         r = ctl_describe_type(c, type, &fields, &n_fields);
         if (r > 0)
                 return r;
+        r = type_notes(c, type, &notes);
+        if (r > 0) {
+                field_infos_free(fields, n_fields);
+                return r;
+        }
         r = ctl_list_types(c, "", &types, &n_types);
         if (r > 0) {
                 field_infos_free(fields, n_fields);
@@ -236,10 +265,10 @@ int verb_describe_type(Ctl *c) {
 
         pager_open(c->pager);
         if (c->json != JSON_OFF) {
-                _cleanup_json_ json_t *doc = json_pack("{s:s,s:s?,s:s?,s:o*,s:o*}", "id", type, "name", info ? info->name : NULL,
-                                                       "category", info ? info->category : NULL, "used_by",
-                                                       features_json(info ? info->used_by : ""), "fields",
-                                                       fields_json(fields, n_fields));
+                _cleanup_json_ json_t *doc = json_pack("{s:s,s:s?,s:s?,s:o*,s:o*,s:o*}", "id", type, "name",
+                                                       info ? info->name : NULL, "category", info ? info->category : NULL,
+                                                       "used_by", features_json(info ? info->used_by : ""), "fields",
+                                                       fields_json(fields, n_fields), "notes", strv_json(notes));
                 r = json_print(doc, c->json);
         } else {
                 printf("%s%s%s — %s\n", ansi_highlight(), type, ansi_normal(), info ? info->name : type);
@@ -251,6 +280,11 @@ int verb_describe_type(Ctl *c) {
                                 label_width = text_width(fields[i].label);
                 for (size_t i = 0; i < n_fields; i++)
                         print_field(&fields[i], label_width);
+                if (notes && notes[0]) {
+                        printf("\nNotes:\n");
+                        for (size_t i = 0; notes[i]; i++)
+                                printf("  - %s\n", notes[i]);
+                }
         }
         field_infos_free(fields, n_fields);
         type_infos_free(types, n_types);

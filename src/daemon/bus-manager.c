@@ -285,15 +285,14 @@ static int method_list_types(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        const SecretType *t;
+/* Reads the type argument of DescribeType and DescribeTypeNotes. */
+static int read_type_arg(Manager *m, sd_bus_message *msg, const char *method, const SecretType **ret,
+                         sd_bus_error *error) {
         const char *type;
         Call c;
         int r;
 
-        r = call_begin(m, msg, "DescribeType", &c, error);
+        r = call_begin(m, msg, method, &c, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "s", &type);
@@ -301,10 +300,20 @@ static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
         if (!text_valid(type, OV_FILTER_MAX) || !*type)
                 return invalid_args(error, "A type id is text of 1-256 bytes");
-        t = type_registry_find(m->types, type);
-        if (!t)
+        *ret = type_registry_find(m->types, type);
+        if (!*ret)
                 return sd_bus_error_setf(error, ov_error_dbus_name(OV_ERR_UNKNOWN_TYPE), "Unknown secret type %s", type);
+        return 0;
+}
 
+static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const SecretType *t;
+        int r;
+
+        r = read_type_arg(userdata, msg, "DescribeType", &t, error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sssbbsas)");
@@ -321,6 +330,24 @@ static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_erro
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Additive to DESIGN §3: the type's notes (e.g. the Twilio US1 rule), which
+ * DescribeType's contract signature has no room for. */
+static int method_describe_type_notes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const SecretType *t;
+        int r;
+
+        r = read_type_arg(userdata, msg, "DescribeTypeNotes", &t, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, t->notes);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -872,6 +899,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_list_types, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DescribeType", SD_BUS_ARGS("s", type), SD_BUS_RESULT("a(sssbbsas)", fields),
                                 method_describe_type, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DescribeTypeNotes", SD_BUS_ARGS("s", type), SD_BUS_RESULT("as", notes),
+                                method_describe_type_notes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSecrets", SD_BUS_ARGS("s", org, "a{sv}", filter),
                                 SD_BUS_RESULT("a(sssttu)", secrets),
                                 method_list_secrets, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -165,6 +165,7 @@ ctl ovt-alice describe-type twilio-api-key
 assert_rc "describe-type" 0
 assert_contains "describe-type lists allowed values" "$OUT" "Allowed values: us1, ie1, au1"
 assert_contains "describe-type marks secret fields" "$(grep api_key_secret <<<"$OUT")" "secret: typed with no echo"
+assert_contains "describe-type shows the Twilio US1 note" "$OUT" "work only in the US1 (Virginia) region"
 assert_not_contains "non-secret fields are not marked" "$(grep account_sid <<<"$OUT")" "secret:"
 ctl ovt-alice describe-type openai-protocol --json
 assert_eq "describe-type --json" "$(ov_py 'print(d["id"], d["category"], [(f["id"], f["required"], f["secret"]) for f in d["fields"]])' <<<"$OUT")" \
