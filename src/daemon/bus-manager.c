@@ -793,10 +793,16 @@ static int method_resolve(sd_bus_message *msg, void *userdata, sd_bus_error *err
          * member, admin or root as such. */
         const Consumer *k = policy_consumer(m->policy, org, &c.caller->policy);
         r = vault_get(m->vault, org, id, &s, &e);
-        if (r < 0)
+        /* A consumer that may not list gets the same AccessDenied for an
+         * absent id as for a secret of a type it can't use, so Resolve can't
+         * be used to probe which ids exist. */
+        if (r == -(int) OV_ERR_NOT_FOUND && policy_may(m->policy, org, ACTION_LIST, &c.caller->policy))
                 return finish(&c, AUDIT_RESOLVE, org, id, r, &e, NULL, error);
-        if (!k || !consumer_may_use_type(k, type_registry_find(m->types, s->type))) {
-                audit_call(&c, AUDIT_DENIED, org, id, "denied", "consumer features do not use the type");
+        if (r < 0 && r != -(int) OV_ERR_NOT_FOUND)
+                return finish(&c, AUDIT_RESOLVE, org, id, r, &e, NULL, error);
+        if (r < 0 || !k || !consumer_may_use_type(k, type_registry_find(m->types, s->type))) {
+                audit_call(&c, AUDIT_DENIED, org, id, "denied",
+                           r < 0 ? "no such secret" : "consumer features do not use the type");
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
         }
 

@@ -28,6 +28,7 @@ assert_contains() { if [[ "$2" == *"$3"* ]]; then ok "$1"; else fail "$1: [$2] l
 assert_not_contains() { if [[ "$2" != *"$3"* ]]; then ok "$1"; else fail "$1: [$2] contains [$3]"; fi; }
 
 ov_finish() {
+        [[ -n $OV_DIR && -z ${OV_STDERR_CHECKED:-} ]] && ov_check_daemon_stderr
         ov_teardown
         echo "$OV_PASSED passed, $OV_FAILED failed"
         [[ $OV_FAILED -eq 0 ]]
@@ -89,7 +90,12 @@ ov_setup() {
 EOF
         ov_write_service_file
         ov_default_policy
-        OV_BUS_PID=$(dbus-daemon --config-file="$OV_DIR/bus.conf" --fork --print-pid 2>"$OV_DIR/dbus.log")
+        # In the foreground (backgrounded here) so every daemon it activates
+        # inherits this stderr: the daemon's log and any sanitizer report
+        # land in daemon.stderr, which ov_finish checks.
+        : >"$OV_DIR/daemon.stderr"
+        dbus-daemon --config-file="$OV_DIR/bus.conf" --nofork 2>>"$OV_DIR/daemon.stderr" </dev/null >/dev/null &
+        OV_BUS_PID=$!
         export OV_BUS="unix:path=$OV_DIR/bus"
         export ORGVAULT_BUS_ADDRESS=$OV_BUS
         local i
@@ -238,20 +244,15 @@ $1"
 # dbus-daemon caches service files by their mtime in whole seconds and picks
 # up a rewrite through inotify only later: ReloadConfig makes it re-read now.
 ov_capture_daemon_stderr() {
+        # Every activated daemon's stderr already goes to daemon.stderr (see
+        # ov_setup); start it afresh for what follows.
         : >"$OV_DIR/daemon.stderr"
-        cat >"$OV_DIR/services/io.orgvault.Vault1.service.tmp" <<EOS
-[D-BUS Service]
-Name=io.orgvault.Vault1
-Exec=/bin/sh -c "exec $(ov_daemon_cmd) 2>>$OV_DIR/daemon.stderr"
-EOS
-        mv "$OV_DIR/services/io.orgvault.Vault1.service.tmp" "$OV_DIR/services/io.orgvault.Vault1.service"
-        busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                ReloadConfig >/dev/null
 }
 
 # Stops the daemon (so a sanitizer build prints its leak report) and asserts
 # that its stderr holds no sanitizer report.
 ov_check_daemon_stderr() {
+        OV_STDERR_CHECKED=1
         ov_stop_daemon
         local f=$OV_DIR/daemon.stderr
         if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" 2>/dev/null; then
