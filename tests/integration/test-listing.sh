@@ -254,7 +254,9 @@ check "rename Signal Probe" quiet ovgdbus ovt-bob RenameSecret acme signal-probe
 check "delete Signal Probe" quiet ovgdbus ovt-bob DeleteSecret acme signal-probe false
 # A call after the delete, answered after its signals were sent, marks the end.
 quiet ovgdbus ovt-alice Status
-for _ in $(seq 50); do grep -q InterfacesRemoved "$OV_DIR/mon-ovt-bob" && break; sleep 0.1; done
+for u in root ovt-bob ovt-alice; do
+        for _ in $(seq 50); do grep -q InterfacesRemoved "$OV_DIR/mon-$u" && break; sleep 0.1; done
+done
 kill "${MON_PIDS[@]}" 2>/dev/null
 wait "${MON_PIDS[@]}" 2>/dev/null
 sp="$P/acme/$(enc signal-probe)"
