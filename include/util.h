@@ -72,6 +72,10 @@ int fsync_dir_at(int dir_fd, const char *path);
 int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len);
 bool is_temp_name(const char *name);            /* ".#" prefix */
 
+/* jansson keeps its own copies of every string it parses or builds, values
+ * included: make its frees wipe the block first. Call once at start. */
+void json_wipe_on_free(void);
+
 /* Wipes and frees a heap string that held a secret. */
 void free_secret_string(char *s);
 static inline void free_secret_stringp(char **s) { free_secret_string(*s); }

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -312,4 +313,15 @@ void free_secret_string(char *s) {
                 return;
         sodium_memzero(s, strlen(s));
         free(s);
+}
+
+static void json_free_wiping(void *p) {
+        if (!p)
+                return;
+        sodium_memzero(p, malloc_usable_size(p));
+        free(p);
+}
+
+void json_wipe_on_free(void) {
+        json_set_alloc_funcs(malloc, json_free_wiping);
 }

@@ -216,6 +216,7 @@ int main(int argc, char *argv[]) {
         int r;
 
         setlocale(LC_ALL, "");
+        json_wipe_on_free();    /* --fields-json values pass through jansson */
         output_init();
         /* Options may follow the verb, as with systemctl: let getopt permute
          * by parsing in two passes around the first non-option. */

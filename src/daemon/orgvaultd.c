@@ -219,6 +219,7 @@ static int harden_process(void) {
         if (setrlimit(RLIMIT_CORE, &(struct rlimit) { 0, 0 }) < 0)
                 return -errno;
         umask(0077);
+        json_wipe_on_free();
         return 0;
 }
 
