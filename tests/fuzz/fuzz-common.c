@@ -8,7 +8,7 @@
 #include "fuzz-common.h"
 #include "log.h"
 
-static char scratch[] = "/tmp/orgvault-fuzz-XXXXXX";
+static char scratch[4096];
 static int scratch_fd = -1;
 
 static void die(const char *what) {
@@ -30,6 +30,9 @@ void fuzz_setup(void) {
         log_set_max_level(LOG_ERR);
         if (crypto_init() < 0)
                 die("crypto_init");
+        /* Under $TMPDIR, so run-fuzzers removes it even after a crash. */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(scratch, sizeof scratch, "%s/orgvault-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(scratch))
                 die("mkdtemp");
         scratch_fd = open(scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
