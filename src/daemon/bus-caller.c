@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Who calls: the sender's uid, pid and groups as dbus-daemon reports them,
- * asked once per dispatched message (object lookups ask once per object). */
+ * asked once per connection (see BusPeer). */
 
 #include <errno.h>
 #include <string.h>
@@ -81,28 +81,92 @@ static int query_credentials(sd_bus *bus, const char *sender, BusCaller *ret) {
         return 0;
 }
 
-void manager_forget_caller(Manager *m) {
-        m->caller_message = sd_bus_message_unref(m->caller_message);
-        bus_caller_clear(&m->caller);
+/* Bounds memory if a bus floods us with short-lived connections whose
+ * NameOwnerChanged we somehow miss: the oldest peer is forgotten first (it is
+ * simply asked again should it call). */
+#define PEERS_MAX 4096
+
+static void bus_peer_free(BusPeer *p) {
+        if (!p)
+                return;
+        free(p->name);
+        bus_caller_clear(&p->caller);
+        free(p);
+}
+
+static void forget_peer_at(Manager *m, size_t i) {
+        bus_peer_free(m->peers[i]);
+        memmove(m->peers + i, m->peers + i + 1, (m->n_peers - i - 1) * sizeof(BusPeer *));
+        m->n_peers--;
+}
+
+void manager_forget_peers(Manager *m) {
+        for (size_t i = 0; i < m->n_peers; i++)
+                bus_peer_free(m->peers[i]);
+        free(m->peers);
+        m->peers = NULL;
+        m->n_peers = 0;
+}
+
+static BusPeer *find_peer(Manager *m, const char *name, size_t *ret_index) {
+        /* Newest first: the peers calling now are usually the recent ones. */
+        for (size_t i = m->n_peers; i > 0; i--)
+                if (strcmp(m->peers[i - 1]->name, name) == 0) {
+                        if (ret_index)
+                                *ret_index = i - 1;
+                        return m->peers[i - 1];
+                }
+        return NULL;
+}
+
+static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name, *old_owner, *new_owner;
+        Manager *m = userdata;
+        size_t i;
+
+        if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (name[0] == ':' && !*new_owner && find_peer(m, name, &i))
+                forget_peer_at(m, i);
+        return 0;
+}
+
+int manager_watch_peers(Manager *m) {
+        return sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                   "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, m);
 }
 
 int manager_get_caller(Manager *m, sd_bus_message *message, const BusCaller **ret) {
-        BusCaller c = {};
+        const char *sender = message ? sd_bus_message_get_sender(message) : NULL;
+        BusPeer *p;
         int r;
 
-        if (!message)
+        if (!sender)
                 return -ENXIO;
-        if (m->caller_message != message) {
-                manager_forget_caller(m);
-                r = query_credentials(m->bus, sd_bus_message_get_sender(message), &c);
-                if (r < 0)
+        p = find_peer(m, sender, NULL);
+        if (!p) {
+                BusPeer **a;
+
+                if (m->n_peers >= PEERS_MAX)
+                        forget_peer_at(m, 0);
+                a = reallocarray(m->peers, m->n_peers + 1, sizeof(BusPeer *));
+                if (!a)
+                        return -ENOMEM;
+                m->peers = a;
+                p = calloc(1, sizeof(BusPeer));
+                if (!p || !(p->name = strdup(sender))) {
+                        free(p);
+                        return -ENOMEM;
+                }
+                r = query_credentials(m->bus, sender, &p->caller);
+                if (r < 0) {
+                        bus_peer_free(p);
                         return r;
-                /* Holding a reference keeps the address from being reused
-                 * by a later message while the cache points at it. */
-                m->caller_message = sd_bus_message_ref(message);
-                m->caller = c;
-                m->caller.policy = (Caller) { .uid = c.uid, .gids = c.gids, .n_gids = c.n_gids };
+                }
+                p->caller.policy = (Caller) { .uid = p->caller.uid, .gids = p->caller.gids,
+                                              .n_gids = p->caller.n_gids };
+                m->peers[m->n_peers++] = p;
         }
-        *ret = &m->caller;
+        *ret = &p->caller;
         return 0;
 }

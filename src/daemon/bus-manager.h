@@ -24,6 +24,14 @@ typedef struct BusCaller {
         Caller policy;           /* the same, as the policy engine takes it */
 } BusCaller;
 
+/* A connection that has called us. dbus-daemon fixes a connection's
+ * credentials when it connects and never reuses a unique name, so they are
+ * asked once per connection and kept until the name goes away. */
+typedef struct BusPeer {
+        char *name;              /* unique name, ":1.42" */
+        BusCaller caller;
+} BusPeer;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -31,15 +39,15 @@ typedef struct Manager {
         Policy *policy;
         TypeRegistry *types;
         char **type_errors;      /* malformed type files, shown by Status */
-        /* The caller of the message being dispatched, asked once per message
-         * (object lookups ask for it once per object). */
-        sd_bus_message *caller_message;
-        BusCaller caller;
+        BusPeer **peers;         /* oldest first; also who hears secret signals */
+        size_t n_peers;
 } Manager;
 
-/* The caller of m (borrowed, valid while m is dispatched). */
+/* The caller of message (borrowed; valid while message is dispatched). */
 int manager_get_caller(Manager *m, sd_bus_message *message, const BusCaller **ret);
-void manager_forget_caller(Manager *m);
+/* Forgets peers when their names go away (NameOwnerChanged). */
+int manager_watch_peers(Manager *m);
+void manager_forget_peers(Manager *m);
 
 int bus_manager_register(Manager *m);   /* /io/orgvault/Vault1: Manager + ObjectManager */
 int bus_secrets_register(Manager *m);   /* the secret objects below it */

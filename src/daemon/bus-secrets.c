@@ -3,10 +3,11 @@
  * read-only metadata, found and enumerated only for callers who may list the
  * org, so `busctl tree` shows each caller its own orgs and nothing else.
  *
- * Signals are broadcast to whoever listens, so they carry no metadata: the
- * object path and interface only (InterfacesAdded with no properties,
- * PropertiesChanged with invalidated names). Clients re-read what they
- * need through the filtered calls. */
+ * Signals go unicast to each peer that has called us and may list the org:
+ * a broadcast would tell every listener on the bus the org and id in the
+ * object path. They carry no metadata (InterfacesAdded with no properties,
+ * PropertiesChanged with invalidated names); clients re-read what they need
+ * through the filtered calls. */
 
 #include <errno.h>
 #include <stddef.h>
@@ -148,7 +149,6 @@ static int new_signal(Manager *m, VaultEvent ev, const char *path, sd_bus_messag
 }
 
 void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const Secret *s, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *signal = NULL;
         _cleanup_free_ char *path = NULL;
         Manager *m = userdata;
         int r;
@@ -156,10 +156,18 @@ void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const 
         if (!m->bus)
                 return;
         r = secret_path(org, s->id, &path);
-        if (r >= 0)
+        for (size_t i = 0; r >= 0 && i < m->n_peers; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *signal = NULL;
+                const BusPeer *p = m->peers[i];
+
+                if (!policy_may(m->policy, org, ACTION_LIST, &p->caller.policy))
+                        continue;
                 r = new_signal(m, ev, path, &signal);
-        if (r >= 0)
-                r = sd_bus_send(m->bus, signal, NULL);
+                if (r >= 0)
+                        r = sd_bus_message_set_destination(signal, p->name);
+                if (r >= 0)
+                        r = sd_bus_send(m->bus, signal, NULL);
+        }
         if (r < 0)
                 log_warning("Cannot announce a change of %s/%s on the bus: %s", org, s->id, strerror(-r));
 }

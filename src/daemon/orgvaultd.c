@@ -267,7 +267,11 @@ static void note_activity(void *userdata) {
 }
 
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        note_activity(userdata);
+        /* Calls keep the daemon up; the bus's signals (NameOwnerChanged of
+         * every client on the system) must not. */
+        uint8_t type = 0;
+        if (sd_bus_message_get_type(m, &type) >= 0 && type == SD_BUS_MESSAGE_METHOD_CALL)
+                note_activity(userdata);
         return 0;        /* let sd-bus dispatch it */
 }
 
@@ -364,6 +368,8 @@ static int setup_bus(Daemon *d, const Options *o) {
                 r = bus_manager_register(m);
         if (r >= 0)
                 r = bus_secrets_register(m);
+        if (r >= 0)
+                r = manager_watch_peers(m);
         if (r < 0) {
                 log_error("Cannot register the bus objects: %s", strerror(-r));
                 return r;
@@ -411,7 +417,7 @@ static void daemon_done(Daemon *d) {
         Manager *m = &d->manager;
 
         credential_server_free(d->credentials);
-        manager_forget_caller(m);
+        manager_forget_peers(m);
         if (m->vault)
                 vault_set_event_callback(m->vault, NULL, NULL);
         sd_bus_flush_close_unref(m->bus);

@@ -230,24 +230,19 @@ assert_not_contains "busctl tree as ovt-carol shows no acme object" \
 check "ovt-eve can't read acme's object properties" test -z "$(prop ovt-eve acme ops-slack Name)"
 
 # --- Signals: added, changed, removed; only to callers with a role ---
-# monitor USER FILE: gdbus monitor of the daemon's signals as that user.
+# monitor USER FILE: a picker as that user (GetManagedObjects, then listens).
 monitor() {
-        local u=$1 f=$2 g
-        g=$(id -g "$u")
-        if [[ $u == root ]]; then
-                (exec stdbuf -oL gdbus monitor --address "$OV_BUS" --dest io.orgvault.Vault1 >"$f" 2>&1) &
-        else
-                (exec setpriv --reuid="$u" --regid="$g" --init-groups -- stdbuf -oL \
-                        gdbus monitor --address "$OV_BUS" --dest io.orgvault.Vault1 >"$f" 2>&1) &
-        fi
+        local u=$1 f=$2
+        (exec setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- \
+                "$BUILD_DIR/tests/integration/watch-client" "$OV_BUS" >"$f" 2>&1) &
         MON_PIDS+=($!)
 }
 MON_PIDS=()
 for u in root ovt-bob ovt-alice ovt-eve ovt-carol; do monitor "$u" "$OV_DIR/mon-$u"; done
 for u in root ovt-bob ovt-alice ovt-eve ovt-carol; do
-        for _ in $(seq 100); do grep -q 'is owned by' "$OV_DIR/mon-$u" && break; sleep 0.1; done
+        for _ in $(seq 100); do grep -q '^ready' "$OV_DIR/mon-$u" && break; sleep 0.1; done
 done
-check "the monitors run" grep -q 'is owned by' "$OV_DIR/mon-ovt-eve"
+check "the pickers run" grep -q '^ready' "$OV_DIR/mon-ovt-eve"
 check "add Signal Probe" quiet ovgdbus ovt-bob AddSecret acme slack-webhook "Signal Probe" "$(fields_for slack-webhook)" \
         "{'id': <'signal-probe'>}"
 check "rename Signal Probe" quiet ovgdbus ovt-bob RenameSecret acme signal-probe "Signal Renamed"
