@@ -166,15 +166,28 @@ char *slug_from_name(const char *name) {
         return out;
 }
 
+static inline unsigned char ascii_fold(unsigned char c) {
+        return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* One pass over the haystack: only positions whose first byte matches are
+ * compared further (no call per position; ListSecrets runs this per name). */
 bool ascii_strcase_contains(const char *haystack, const char *needle) {
-        size_t hn = strlen(haystack), nn = strlen(needle);
-        if (nn == 0)
+        const unsigned char *h = (const unsigned char *) haystack, *n = (const unsigned char *) needle;
+        if (!n[0])
                 return true;
-        if (nn > hn)
-                return false;
-        for (size_t i = 0; i + nn <= hn; i++)
-                if (strncasecmp(haystack + i, needle, nn) == 0)
+        unsigned char first = ascii_fold(n[0]);
+        for (; *h; h++) {
+                if (ascii_fold(*h) != first)
+                        continue;
+                size_t k = 1;
+                while (n[k] && h[k] && ascii_fold(h[k]) == ascii_fold(n[k]))
+                        k++;
+                if (!n[k])
                         return true;
+                if (!h[k])
+                        return false;   /* the haystack ran out: no later start can fit */
+        }
         return false;
 }
 

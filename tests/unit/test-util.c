@@ -86,6 +86,11 @@ START_TEST(test_strv_and_search) {
         ck_assert(ascii_strcase_contains("Ops Slack", "sLa"));
         ck_assert(ascii_strcase_contains("Ops Slack", ""));
         ck_assert(!ascii_strcase_contains("Ops", "Opsx"));
+        ck_assert(ascii_strcase_contains("aaab", "AAB"));       /* a partial match, then a later start */
+        ck_assert(ascii_strcase_contains("Slack", "slack"));
+        ck_assert(!ascii_strcase_contains("", "a"));
+        ck_assert(!ascii_strcase_contains("Équipe", "éQUIPE"));  /* ASCII folding only */
+        ck_assert(ascii_strcase_contains("Équipe ops", "OPS"));
 }
 END_TEST
 
