@@ -679,6 +679,17 @@ static const struct {
           "\"k\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"hints\": "
           "[{\"pattern\": \"(a\", \"message\": \"m\"}]}]}",
           "hints[0]: bad regular expression" },
+        /* glibc's regcomp would take seconds and gigabytes on these (fuzz-type-file). */
+        { "nested-repetition.json",
+          "{\"id\": \"nested-repetition\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
+          "\"k\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"pattern\": "
+          "\"((a{255}){255}){255}\"}]}",
+          "pattern too complex" },
+        { "wide-repetition.json",
+          "{\"id\": \"wide-repetition\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
+          "\"k\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"warn_if\": "
+          "[{\"pattern\": \"A{0,32767}C\", \"message\": \"m\"}]}]}",
+          "warn_if[0]: pattern too complex" },
         { "unknown-kind.json",
           "{\"id\": \"unknown-kind\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
           "\"k\", \"label\": \"K\", \"kind\": \"password\", \"required\": true, \"secret\": true}]}",

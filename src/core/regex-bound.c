@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* glibc's regcomp() copies a repeated atom once per repetition ("x{3}" is
+ * "xxx", "x+" is "xx*"), so nested counts multiply: the 20-byte
+ * "((a{255}){255}){255}" takes seconds and gigabytes (found by fuzz-type-file).
+ * Type files come from admins, but a typo must not hang the daemon at start:
+ * estimate the expanded size and refuse what would blow up. The shipped
+ * patterns expand to well under the limit. */
+
+#include <string.h>
+
+#include "secret-types.h"
+
+#define PATTERN_EXPANDED_MAX 1000
+#define PATTERN_DEPTH_MAX 32
+#define PATTERN_LENGTH_MAX 1024
+
+/* Skips a bracket expression starting at p ('['); returns its last char. */
+static const char *skip_bracket(const char *p) {
+        p++;
+        if (*p == '^')
+                p++;
+        if (*p == ']')
+                p++;
+        for (; *p && *p != ']'; p++)
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                        const char *close = strchr(p + 2, p[1]);
+                        while (close && close[1] != ']')
+                                close = strchr(close + 1, p[1]);
+                        if (!close)
+                                return p + strlen(p) - 1;
+                        p = close + 1;
+                }
+        return *p ? p : p - 1;
+}
+
+/* The count of a repetition operator at p, advancing p past an interval. */
+static unsigned long repetition_copies(const char **p) {
+        const char *q = *p;
+        unsigned long copies = 1;
+        char *end;
+
+        if (*q == '+')
+                return 2;
+        copies = strtoul(q + 1, &end, 10);              /* '{' */
+        if (*end == ',')
+                copies = end[1] == '}' ? copies + 1 : strtoul(end + 1, &end, 10);
+        if (*end == ',')
+                end++;
+        if (*end == '}')
+                *p = end;
+        return copies == 0 ? 1 : copies;
+}
+
+bool regex_pattern_bounded(const char *p) {
+        unsigned long size[PATTERN_DEPTH_MAX + 1] = { 0 }, last = 0;
+        size_t depth = 0;
+
+        if (strlen(p) > PATTERN_LENGTH_MAX)
+                return false;
+        for (; *p; p++) {
+                unsigned long copies;
+
+                switch (*p) {
+                case '(':
+                        if (++depth > PATTERN_DEPTH_MAX)
+                                return false;
+                        size[depth] = 0;
+                        last = 0;
+                        continue;
+                case ')':
+                        if (depth == 0)
+                                break;          /* a literal; regcomp decides */
+                        last = size[depth--];
+                        size[depth] += last;
+                        continue;
+                case '*':
+                case '?':
+                        continue;
+                case '+':
+                case '{':
+                        copies = repetition_copies(&p);
+                        if (last > PATTERN_EXPANDED_MAX || copies > PATTERN_EXPANDED_MAX)
+                                return false;
+                        size[depth] += last * (copies - 1);     /* copies - 1 more of the last atom */
+                        last *= copies;
+                        if (size[depth] > PATTERN_EXPANDED_MAX)
+                                return false;
+                        continue;
+                case '[':
+                        p = skip_bracket(p);
+                        break;
+                case '\\':
+                        if (p[1])
+                                p++;
+                        break;
+                default:
+                        break;
+                }
+                last = 1;
+                size[depth] += 1;
+        }
+        return size[0] <= PATTERN_EXPANDED_MAX;
+}
