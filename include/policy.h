@@ -48,6 +48,13 @@ static inline void policy_freep(Policy **p) { policy_free(*p); }
 /* Re-reads when any file changed (mtime/size/inode of orgs.d entries and
  * actions.json); returns 1 when reloaded, 0 when unchanged. */
 int policy_reload_if_changed(Policy *p);
+/* The same check, made only when inotify saw something change in the
+ * directories of the policy files since the last refresh (or when it can't
+ * watch them): cheap enough for every call. */
+int policy_refresh(Policy *p);
+/* Readable when a refresh has work to do (for an event loop); -1 without
+ * inotify. Owned by p. */
+int policy_watch_fd(const Policy *p);
 /* Messages about broken files, NULL-terminated, borrowed. */
 char *const *policy_problems(const Policy *p);
 

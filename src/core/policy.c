@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -82,11 +83,19 @@ typedef struct Fingerprint {
         size_t n;
 } Fingerprint;
 
+/* What an edit of a policy file looks like in its directory: written in
+ * place, replaced by rename, created, removed or chmod'ed; and the directory
+ * itself going away. */
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | \
+                    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
 struct Policy {
         char *config_dir;
         char *data_dir;
         PolicyState state;
         Fingerprint fingerprint;
+        int inotify_fd;          /* -1: no inotify, every refresh stats */
+        bool watching;           /* data dir, config dir and (if it exists) orgs.d are watched */
 };
 
 static void idset_clear(IdSet *s) {
@@ -730,6 +739,41 @@ static bool fingerprint_equal(const Fingerprint *a, const Fingerprint *b) {
         return true;
 }
 
+/* Watches the directories holding actions.json and orgs.d/, and orgs.d/ when
+ * it exists (its parent shows it appear). Directories, not files: editors
+ * replace files by rename, which a watch on the file would miss. Watching a
+ * path again after a change is how a recreated orgs.d/ is picked up. */
+static bool watch_dirs(Policy *p) {
+        _cleanup_free_ char *orgs = strdup_printf("%s/orgs.d", p->config_dir);
+
+        if (!orgs || p->inotify_fd < 0)
+                return false;
+        if (inotify_add_watch(p->inotify_fd, p->data_dir, WATCH_MASK) < 0 ||
+            inotify_add_watch(p->inotify_fd, p->config_dir, WATCH_MASK) < 0)
+                return false;
+        return inotify_add_watch(p->inotify_fd, orgs, WATCH_MASK) >= 0 || errno == ENOENT;
+}
+
+/* Reads every queued event; 1 when there was one (what it says doesn't
+ * matter: the stat fingerprint decides), 0 when none, -errno. */
+static int drain_events(int fd) {
+        _Alignas(struct inotify_event) char buf[4096];
+        int got = 0;
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n > 0) {
+                        got = 1;
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno != EAGAIN)
+                        return -errno;
+                return got;
+        }
+}
+
 int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char **ret_error) {
         _cleanup_(policy_freep) Policy *p = calloc(1, sizeof(Policy));
         _cleanup_free_ char *error = NULL;
@@ -737,11 +781,17 @@ int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char
 
         if (!p)
                 return -ENOMEM;
+        p->inotify_fd = -1;
         p->config_dir = strdup(config_dir);
         p->data_dir = strdup(data_dir);
         if (!p->config_dir || !p->data_dir)
                 return -ENOMEM;
-        /* Stamped before reading, so a change made during the load is seen next time. */
+        /* Watched, then stamped, then read: a change made during the load is
+         * seen next time. Without inotify every refresh stats. */
+        p->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (p->inotify_fd < 0)
+                log_debug("Policy: no inotify (%s); files are checked on every call", strerror(errno));
+        p->watching = watch_dirs(p);
         r = fingerprint_take(p, &p->fingerprint);
         if (r < 0)
                 return r;
@@ -763,6 +813,8 @@ void policy_free(Policy *p) {
                 return;
         state_clear(&p->state);
         fingerprint_clear(&p->fingerprint);
+        if (p->inotify_fd >= 0)
+                close(p->inotify_fd);
         free(p->config_dir);
         free(p->data_dir);
         free(p);
@@ -799,6 +851,22 @@ int policy_reload_if_changed(Policy *p) {
         p->fingerprint = now;
         now = (Fingerprint) {};
         return 1;
+}
+
+int policy_watch_fd(const Policy *p) {
+        return p->inotify_fd;
+}
+
+int policy_refresh(Policy *p) {
+        if (p->inotify_fd >= 0) {
+                int r = drain_events(p->inotify_fd);
+                if (r == 0 && p->watching)
+                        return 0;       /* nothing happened in the watched directories */
+                /* Something did (or a watch is missing): watch again, then stat,
+                 * so a change after the stat still queues an event. */
+                p->watching = r >= 0 && watch_dirs(p);
+        }
+        return policy_reload_if_changed(p);
 }
 
 char *const *policy_problems(const Policy *p) {

@@ -61,12 +61,15 @@ static int finish(const Call *c, AuditKind kind, const char *org, const char *id
 }
 
 /* Starts a call: picks up policy changes and asks the bus who calls. A caller
- * the bus can't vouch for is refused like any other. */
+ * the bus can't vouch for is refused like any other. The policy watch's own
+ * event source runs first when both are ready; the refresh here covers an
+ * edit whose event is not dispatched yet (one read of the inotify fd). */
 static int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, sd_bus_error *error) {
         int r;
 
-        if (policy_reload_if_changed(m->policy) > 0)
-                log_info("Policy reloaded");
+        r = policy_refresh(m->policy);
+        if (r < 0)
+                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
         *ret = (Call) { .m = m, .method = method };
         r = manager_get_caller(m, msg, &ret->caller);
         if (r < 0) {

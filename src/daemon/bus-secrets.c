@@ -59,7 +59,7 @@ static int secret_enumerate(sd_bus *bus, const char *prefix, void *userdata, cha
                 return -ENOMEM;
         if (manager_get_caller(m, sd_bus_get_current_message(bus), &c) < 0)
                 goto done;
-        (void) policy_reload_if_changed(m->policy);
+        (void) policy_refresh(m->policy);
         r = policy_caller_orgs(m->policy, &c->policy, &orgs, &roles);
         if (r < 0)
                 return r;

@@ -188,7 +188,7 @@ static int decide(CredentialServer *s, const CredentialRequest *req, char **ret_
         OvError e = {};
         int r;
 
-        r = policy_reload_if_changed(s->policy);
+        r = policy_refresh(s->policy);
         if (r < 0)
                 log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
 

@@ -41,6 +41,7 @@ typedef struct Daemon {
         CredentialServer *credentials;
         sd_event_source *idle_timer;     /* NULL with --idle-timeout=0 */
         sd_event_source *flush_timer;    /* armed only while usage is unwritten */
+        sd_event_source *policy_source;  /* the policy's inotify fd */
         uint64_t idle_usec;
         bool exiting;
 } Daemon;
@@ -295,6 +296,16 @@ static int on_post(sd_event_source *s, void *userdata) {
         return sd_event_source_set_enabled(d->flush_timer, SD_EVENT_ONESHOT);
 }
 
+/* Policy edits: applied as soon as inotify reports them, ahead of any call
+ * that is ready at the same time (the source outranks the bus). */
+static int on_policy_changed(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+        int r = policy_refresh(d->manager.policy);
+        if (r < 0)
+                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
+        return 0;
+}
+
 /* Set-up */
 
 static int open_bus(const char *address, sd_bus **ret) {
@@ -342,6 +353,12 @@ static int setup_event(Daemon *d, const Options *o) {
                 r = sd_event_source_set_enabled(d->flush_timer, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_add_post(m->event, NULL, on_post, d);
+        if (r >= 0 && policy_watch_fd(m->policy) >= 0) {
+                r = sd_event_add_io(m->event, &d->policy_source, policy_watch_fd(m->policy), EPOLLIN,
+                                    on_policy_changed, d);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(d->policy_source, SD_EVENT_PRIORITY_NORMAL - 10);
+        }
         if (r >= 0 && o->idle_timeout_sec > 0) {
                 d->idle_usec = o->idle_timeout_sec * USEC_PER_SEC;
                 r = sd_event_add_time_relative(m->event, &d->idle_timer, CLOCK_MONOTONIC, d->idle_usec, 0,
@@ -423,6 +440,7 @@ static void daemon_done(Daemon *d) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_source_unref(d->idle_timer);
         sd_event_source_unref(d->flush_timer);
+        sd_event_source_unref(d->policy_source);
         vault_free(m->vault);    /* writes lazy usage, wipes keys */
         policy_free(m->policy);
         type_registry_free(m->types);

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -646,6 +647,115 @@ START_TEST(test_reload_with_broken_actions_fails_closed) {
 }
 END_TEST
 
+/* ---- refresh: inotify says when to look ---- */
+
+/* Is the watch fd readable right now? */
+static bool watch_ready(const Policy *p) {
+        struct pollfd pfd = { .fd = policy_watch_fd(p), .events = POLLIN };
+
+        ck_assert_int_ge(pfd.fd, 0);
+        ck_assert_int_ge(poll(&pfd, 1, 0), 0);
+        return pfd.revents & POLLIN;
+}
+
+static void rename_in(const char *dir, const char *from, const char *to) {
+        char a[PATH_MAX], b[PATH_MAX];
+
+        snprintf(a, sizeof a, "%s/%s", dir, from);
+        snprintf(b, sizeof b, "%s/%s", dir, to);
+        ck_assert_int_eq(rename(a, b), 0);
+}
+
+START_TEST(test_refresh_follows_edits) {
+        _cleanup_(policy_freep) Policy *p = load_ok();
+        Caller newcomer = CALLER(UID_OUTSIDER);
+        Caller bob = CALLER(uid_of(USER_BOB));
+
+        ck_assert(!watch_ready(p));
+        ck_assert_int_eq(policy_refresh(p), 0);
+
+        /* an editor's save: a temp file renamed over the original */
+        write_text(orgs_dir, ".acme.json.swp", "{\"org\": \"acme\", \"members\": {\"uids\": [64001]}}");
+        rename_in(orgs_dir, ".acme.json.swp", "acme.json");
+        ck_assert(watch_ready(p));
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert_uint_eq(policy_roles(p, "acme", &newcomer), ROLE_MEMBER);
+        ck_assert(!watch_ready(p));
+        ck_assert_int_eq(policy_refresh(p), 0);
+
+        /* rewritten in place (same size, mtime moved), then chmod'ed: an
+         * event each time, a reload only when the stat differs */
+        write_text(orgs_dir, "acme.json", "{\"org\": \"acme\", \"admins\": {\"uids\": [64001]}}");
+        bump_mtime(orgs_dir, "acme.json", 10);
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert_uint_eq(policy_roles(p, "acme", &newcomer), ROLE_ADMIN | ROLE_MEMBER);
+
+        /* actions.json replaced: the data dir is watched too */
+        write_text(data_dir, "actions.json.new", "{\"actions\": {");
+        rename_in(data_dir, "actions.json.new", "actions.json");
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert(!policy_may(p, "acme", ACTION_LIST, &bob));
+        copy_shipped_actions();
+        ck_assert_int_eq(policy_refresh(p), 1);
+
+        /* a new org file, then its removal */
+        write_text(orgs_dir, "beta.json", "{\"org\": \"beta\", \"members\": {\"uids\": [64001]}}");
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert_uint_eq(policy_roles(p, "beta", &newcomer), ROLE_MEMBER);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/beta.json", orgs_dir);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert(!policy_org_exists(p, "beta"));
+        ck_assert_int_eq(policy_refresh(p), 0);
+}
+END_TEST
+
+/* orgs.d may come later, and go and come back: its parent is watched. */
+START_TEST(test_refresh_orgs_dir_appears) {
+        char path[PATH_MAX], moved[300];
+        Caller newcomer = CALLER(UID_OUTSIDER);
+
+        snprintf(path, sizeof path, "%s/acme.json", orgs_dir);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(rmdir(orgs_dir), 0);
+        _cleanup_(policy_freep) Policy *p = load_ok();
+        ck_assert(!policy_org_exists(p, "acme"));
+        ck_assert_int_eq(policy_refresh(p), 0);
+
+        ck_assert_int_eq(mkdir(orgs_dir, 0755), 0);
+        ck_assert_int_eq(policy_refresh(p), 1);        /* the directory is new */
+        /* a file made in the new directory after that refresh is seen by
+         * the watch the refresh added */
+        write_text(orgs_dir, "acme.json", "{\"org\": \"acme\", \"members\": {\"uids\": [64001]}}");
+        ck_assert(watch_ready(p));
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert_uint_eq(policy_roles(p, "acme", &newcomer), ROLE_MEMBER);
+
+        /* the whole directory swapped for another */
+        snprintf(moved, sizeof moved, "%s/orgs.d.old", config_dir);
+        ck_assert_int_eq(rename(orgs_dir, moved), 0);
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert(!policy_org_exists(p, "acme"));
+        ck_assert_int_eq(mkdir(orgs_dir, 0755), 0);
+        write_text(orgs_dir, "beta.json", "{\"org\": \"beta\", \"admins\": {\"uids\": [64001]}}");
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert_uint_eq(policy_roles(p, "beta", &newcomer), ROLE_ADMIN | ROLE_MEMBER);
+        write_text(orgs_dir, "gamma.json", "{\"org\": \"gamma\", \"members\": {\"uids\": [64001]}}");
+        ck_assert_int_eq(policy_refresh(p), 1);
+        ck_assert(policy_org_exists(p, "gamma"));
+        /* the old directory is no longer watched: edits there change nothing */
+        write_text(moved, "delta.json", "{\"org\": \"delta\", \"members\": {\"uids\": [64001]}}");
+        ck_assert_int_eq(policy_refresh(p), 0);
+        ck_assert(!policy_org_exists(p, "delta"));
+        snprintf(path, sizeof path, "%s/delta.json", moved);
+        ck_assert_int_eq(unlink(path), 0);
+        snprintf(path, sizeof path, "%s/acme.json", moved);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(rmdir(moved), 0);
+}
+END_TEST
+
 /* ---- users and groups for the NSS cases ---- */
 
 static int run(const char *const argv[]) {
@@ -712,6 +822,8 @@ int main(void) {
         tcase_add_test(tc, test_caller_orgs_sorted_with_role);
         tcase_add_test(tc, test_reload_when_changed);
         tcase_add_test(tc, test_reload_with_broken_actions_fails_closed);
+        tcase_add_test(tc, test_refresh_follows_edits);
+        tcase_add_test(tc, test_refresh_orgs_dir_appears);
         suite_add_tcase(s, tc);
         return check_main_run(s);
 }
