@@ -35,6 +35,9 @@ int crypto_open_record(const OvKey *data_key, uint32_t key_id,
                        const char *nonce_b64, const char *ct_b64,
                        char **ret_plain, size_t *ret_plain_len);
 void crypto_free_plain(char *plain);            /* wipes; NULL is fine */
+/* Locked memory for size bytes of plaintext (a kept buffer when one is free,
+ * else sodium_malloc); NULL on ENOMEM. Free it with crypto_free_plain(). */
+char *crypto_alloc_plain(size_t size);
 
 /* Wraps an org data key with the master key (AD: version, org, key id). */
 int crypto_wrap_key(const OvKey *master, const char *org, uint32_t key_id, const OvKey *data_key,

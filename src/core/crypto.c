@@ -20,6 +20,8 @@
 
 /* label(15) + version(1) + 3 × (len(1) + 255) + key id(4), rounded up. */
 #define AD_MAX 1024
+/* Ciphertext up to this size is decoded on the stack (values are small). */
+#define CT_STACK_BYTES 4096
 
 int crypto_init(void) {
         return sodium_init() < 0 ? -EIO : 0;
@@ -181,23 +183,79 @@ static int decode_nonce(const char *nonce_b64, unsigned char nonce[AEAD_NONCE_BY
         return 0;
 }
 
-/* Decodes base64 ciphertext into a malloc'd buffer; -EBADMSG when malformed
- * or too short to hold a tag. */
-static int decode_ciphertext(const char *ct_b64, unsigned char **ret, size_t *ret_len) {
+/* Decodes base64 ciphertext into buf when it fits (the caller's stack; it
+ * is not secret), else into a malloc'd *ret_heap. -EBADMSG when malformed or
+ * too short to hold a tag. */
+static int decode_ciphertext(const char *ct_b64, unsigned char *buf, size_t size,
+                             unsigned char **ret, size_t *ret_len, unsigned char **ret_heap) {
         size_t n = 0;
 
         if (!ct_b64)
                 return -EBADMSG;
         size_t max = strlen(ct_b64) / 4 * 3 + 3;
-        _cleanup_free_ unsigned char *ct = malloc(max);
-        if (!ct)
-                return -ENOMEM;
-        if (b64_decode(ct_b64, ct, max, &n) < 0 || n < AEAD_TAG_BYTES)
+        if (max > size) {
+                buf = *ret_heap = malloc(max);
+                if (!buf)
+                        return -ENOMEM;
+                size = max;
+        }
+        if (b64_decode(ct_b64, buf, size, &n) < 0 || n < AEAD_TAG_BYTES)
                 return -EBADMSG;
-        *ret = ct;
+        *ret = buf;
         *ret_len = n;
-        ct = NULL;
         return 0;
+}
+
+/* Plaintext buffers. sodium_malloc maps, guards and locks pages (several
+ * system calls, undone again by sodium_free): too dear for every Resolve. So
+ * a few such buffers are kept and handed out again, each wiped (as much of it
+ * as was asked for) when it comes back; a larger request, or one while all
+ * are out, gets its own sodium_malloc. What a pooled buffer gives up is the
+ * guard page right behind the bytes asked for. Not thread-safe: the daemon
+ * and the CLI open records from one thread. */
+#define PLAIN_POOL_SLOTS 2
+#define PLAIN_POOL_BYTES (OV_VALUE_MAX + 4096)
+
+static struct {
+        char *buf;               /* sodium_malloc(PLAIN_POOL_BYTES), made on first use */
+        size_t used;             /* bytes handed out, wiped on return */
+        bool busy;
+} plain_pool[PLAIN_POOL_SLOTS];
+
+char *crypto_alloc_plain(size_t size) {
+        size = size ?: 1;
+        if (size <= PLAIN_POOL_BYTES)
+                for (size_t i = 0; i < PLAIN_POOL_SLOTS; i++) {
+                        if (plain_pool[i].busy)
+                                continue;
+                        if (!plain_pool[i].buf && !(plain_pool[i].buf = sodium_malloc(PLAIN_POOL_BYTES)))
+                                break;
+                        plain_pool[i].busy = true;
+                        plain_pool[i].used = size;
+                        return plain_pool[i].buf;
+                }
+        return sodium_malloc(size);
+}
+
+void crypto_free_plain(char *plain) {
+        if (!plain)
+                return;
+        for (size_t i = 0; i < PLAIN_POOL_SLOTS; i++)
+                if (plain_pool[i].busy && plain_pool[i].buf == plain) {
+                        sodium_memzero(plain, plain_pool[i].used);
+                        plain_pool[i].busy = false;
+                        return;
+                }
+        sodium_free(plain);             /* wipes */
+}
+
+/* At exit the kept buffers are unmapped (sodium_free wipes them again). */
+__attribute__((destructor)) static void plain_pool_release(void) {
+        for (size_t i = 0; i < PLAIN_POOL_SLOTS; i++) {
+                sodium_free(plain_pool[i].buf);
+                plain_pool[i].buf = NULL;
+                plain_pool[i].busy = false;
+        }
 }
 
 int crypto_seal_record(const OvKey *data_key, uint32_t key_id,
@@ -220,8 +278,8 @@ int crypto_open_record(const OvKey *data_key, uint32_t key_id,
                        const char *org, const char *id, const char *type,
                        const char *nonce_b64, const char *ct_b64,
                        char **ret_plain, size_t *ret_plain_len) {
-        unsigned char ad[AD_MAX], nonce[AEAD_NONCE_BYTES];
-        _cleanup_free_ unsigned char *ct = NULL;
+        unsigned char ad[AD_MAX], nonce[AEAD_NONCE_BYTES], ct_buf[CT_STACK_BYTES], *ct = NULL;
+        _cleanup_free_ unsigned char *ct_heap = NULL;
         size_t ad_len = 0, ct_len = 0;
         unsigned long long plain_len = 0;
         int r;
@@ -234,18 +292,18 @@ int crypto_open_record(const OvKey *data_key, uint32_t key_id,
         r = decode_nonce(nonce_b64, nonce);
         if (r < 0)
                 return r;
-        r = decode_ciphertext(ct_b64, &ct, &ct_len);
+        r = decode_ciphertext(ct_b64, ct_buf, sizeof ct_buf, &ct, &ct_len, &ct_heap);
         if (r < 0)
                 return r;
 
-        /* +1 for the NUL; at least one byte so sodium_malloc never sees 0. */
-        char *plain = sodium_malloc(ct_len - AEAD_TAG_BYTES + 1);
+        /* +1 for the NUL. */
+        char *plain = crypto_alloc_plain(ct_len - AEAD_TAG_BYTES + 1);
         if (!plain)
                 return -ENOMEM;
         if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *) plain, &plain_len, NULL,
                                                        ct, ct_len, ad, ad_len, nonce,
                                                        data_key->bytes) != 0) {
-                sodium_free(plain);
+                crypto_free_plain(plain);
                 return -EBADMSG;
         }
         plain[plain_len] = '\0';
@@ -253,10 +311,6 @@ int crypto_open_record(const OvKey *data_key, uint32_t key_id,
         if (ret_plain_len)
                 *ret_plain_len = (size_t) plain_len;
         return 0;
-}
-
-void crypto_free_plain(char *plain) {
-        sodium_free(plain);             /* wipes; NULL is a no-op */
 }
 
 int crypto_wrap_key(const OvKey *master, const char *org, uint32_t key_id, const OvKey *data_key,

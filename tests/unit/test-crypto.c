@@ -264,6 +264,81 @@ START_TEST(test_key_helpers) {
 }
 END_TEST
 
+/* Plaintext buffers are kept and handed out again, wiped; many at once, a
+ * large one and a failed open all still work. */
+START_TEST(test_plain_buffers_reused_and_wiped) {
+        _cleanup_key_ OvKey *k = ov_key_new_random();
+        _cleanup_sealed_ Sealed s = {};
+        char *held[6] = {}, *p = NULL, *q = NULL;
+        size_t n = 0;
+
+        seal_sample(k, &s);
+        ck_assert_int_eq(crypto_open_record(k, 7, "acme", "slack-hook", "slack-webhook", s.nonce, s.ct, &p, &n), 0);
+        ck_assert_str_eq(p, plain_json);
+        char *first = p;
+        crypto_free_plain(p);
+        /* the same buffer comes back, holding no trace of the value */
+        q = crypto_alloc_plain(n + 1);
+        ck_assert_ptr_eq(q, first);
+        for (size_t i = 0; i <= n; i++)
+                ck_assert_int_eq(q[i], 0);
+        crypto_free_plain(q);
+
+        /* more values open at once than are kept: each its own, all intact */
+        for (size_t i = 0; i < ELEMENTSOF(held); i++) {
+                ck_assert_int_eq(crypto_open_record(k, 7, "acme", "slack-hook", "slack-webhook", s.nonce, s.ct,
+                                                    &held[i], NULL), 0);
+                for (size_t j = 0; j < i; j++)
+                        ck_assert_ptr_ne(held[i], held[j]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(held); i++) {
+                ck_assert_str_eq(held[i], plain_json);
+                crypto_free_plain(held[i]);
+        }
+
+        /* bigger than a kept buffer, and empty */
+        size_t big = 4 * OV_VALUE_MAX;
+        char *b = crypto_alloc_plain(big);
+        ck_assert_ptr_nonnull(b);
+        memset(b, 'x', big);
+        crypto_free_plain(b);
+        char *e = crypto_alloc_plain(0);
+        ck_assert_ptr_nonnull(e);
+        crypto_free_plain(e);
+
+        /* a refused open hands its buffer back: the next open gets it */
+        char *x = NULL;
+        _cleanup_free_ char *tag = flip_b64(s.ct, strlen(plain_json) + 3);
+        ck_assert_int_eq(crypto_open_record(k, 7, "acme", "slack-hook", "slack-webhook", s.nonce, tag, &x, NULL),
+                         -EBADMSG);
+        ck_assert_ptr_null(x);
+        ck_assert_int_eq(crypto_open_record(k, 7, "acme", "slack-hook", "slack-webhook", s.nonce, s.ct, &p, NULL), 0);
+        ck_assert_ptr_eq(p, first);
+        crypto_free_plain(p);
+}
+END_TEST
+
+/* A ciphertext too big for the stack scratch still opens. */
+START_TEST(test_large_value_roundtrip) {
+        _cleanup_key_ OvKey *k = ov_key_new_random();
+        _cleanup_sealed_ Sealed s = {};
+        size_t len = OV_VALUE_MAX + 100;
+        _cleanup_free_ char *value = malloc(len);
+        char *p = NULL;
+        size_t n = 0;
+
+        ck_assert_ptr_nonnull(value);
+        for (size_t i = 0; i < len; i++)
+                value[i] = (char) ('a' + i % 26);
+        ck_assert_int_eq(crypto_seal_record(k, 1, "acme", "big", "t", value, len, &s.nonce, &s.ct), 0);
+        ck_assert_int_eq(crypto_open_record(k, 1, "acme", "big", "t", s.nonce, s.ct, &p, &n), 0);
+        ck_assert_uint_eq(n, len);
+        ck_assert_mem_eq(p, value, len);
+        ck_assert_int_eq(p[n], 0);
+        crypto_free_plain(p);
+}
+END_TEST
+
 START_TEST(test_passphrase_kdf) {
         unsigned char salt[OV_SALT_BYTES] = { 1, 2, 3 };
         unsigned char salt2[OV_SALT_BYTES] = { 1, 2, 4 };
@@ -303,6 +378,8 @@ int main(void) {
         tcase_add_test(tc, test_base64);
         tcase_add_test(tc, test_key_helpers);
         tcase_add_test(tc, test_passphrase_kdf);
+        tcase_add_test(tc, test_plain_buffers_reused_and_wiped);
+        tcase_add_test(tc, test_large_value_roundtrip);
         suite_add_tcase(s, tc);
         return check_main_run(s);
 }
