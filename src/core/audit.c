@@ -59,60 +59,125 @@ static const char *kind_name(AuditKind k) {
         return k >= 0 && k < _AUDIT_KIND_MAX ? kinds[k].name : "unknown";
 }
 
-/* The one-line summary shown by plain journalctl. */
-static char *summary(const AuditEvent *ev) {
-        char uid[16] = "?";
+/* The journal fields are written into one buffer: a cursor that copies what
+ * fits and counts what it needs, so a record too big for the stack buffer is
+ * built again in one of the right size. */
+typedef struct Cursor {
+        char *p, *end;           /* p is NULL once something did not fit */
+        size_t need;
+} Cursor;
 
-        if (ev->uid != (uid_t) -1)
-                snprintf(uid, sizeof uid, "%u", (unsigned) ev->uid);
-        return strdup_printf("%s %s%s%s by uid %s%s%s: %s", ev->action ?: kind_name(ev->kind),
-                             ev->org ?: "-", ev->secret_id ? "/" : "", ev->secret_id ?: "",
-                             uid, ev->unit ? " unit " : "", ev->unit ?: "", ev->outcome ?: "ok");
+static void put(Cursor *c, const char *s) {
+        size_t n = strlen(s);
+
+        c->need += n;
+        if (c->p && (size_t) (c->end - c->p) >= n) {
+                memcpy(c->p, s, n);
+                c->p += n;
+        } else
+                c->p = NULL;
 }
 
-/* One journal field "NAME=value" as an iovec; skipped when value is NULL. */
-static int push_field(struct iovec *iov, size_t *n, char **owned, const char *name, const char *value) {
+/* Starts field NAME=; finish_field makes it an iovec. */
+static char *begin_field(Cursor *c, const char *name) {
+        char *start = c->p;
+        put(c, name);
+        put(c, "=");
+        return start;
+}
+
+static void finish_field(Cursor *c, char *start, struct iovec *iov, size_t *n) {
+        if (c->p)
+                iov[(*n)++] = (struct iovec) { .iov_base = start, .iov_len = (size_t) (c->p - start) };
+}
+
+/* NAME=value; nothing when value is NULL. */
+static void put_field(Cursor *c, const char *name, const char *value, struct iovec *iov, size_t *n) {
         if (!value)
-                return 0;
-        char *f = strdup_printf("%s=%s", name, value);
-        if (!f)
-                return -ENOMEM;
-        owned[*n] = f;
-        iov[*n] = (struct iovec) { .iov_base = f, .iov_len = strlen(f) };
-        (*n)++;
-        return 0;
+                return;
+        char *start = begin_field(c, name);
+        put(c, value);
+        finish_field(c, start, iov, n);
 }
 
-static void emit_journal(const AuditEvent *ev) {
-        struct iovec iov[16];
-        char *owned[16] = {};
-        char uid[16], pid[16], prio[4];
-        _cleanup_free_ char *message = summary(ev);
-        size_t n = 0;
-        int r = 0;
+static const char *format_uint(char buf[static 24], unsigned long long v) {
+        char *p = buf + 23;
 
-        snprintf(uid, sizeof uid, "%u", (unsigned) ev->uid);
-        snprintf(pid, sizeof pid, "%d", (int) ev->pid);
-        snprintf(prio, sizeof prio, "%d", kinds[ev->kind].priority);
-        if (push_field(iov, &n, owned, "MESSAGE", message ?: kind_name(ev->kind)) < 0 ||
-            push_field(iov, &n, owned, "MESSAGE_ID", kinds[ev->kind].message_id) < 0 ||
-            push_field(iov, &n, owned, "PRIORITY", prio) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_KIND", kinds[ev->kind].name) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_UID", ev->uid != (uid_t) -1 ? uid : NULL) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_PID", ev->pid > 0 ? pid : NULL) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_UNIT", ev->unit) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_ACTION", ev->action) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_ORG", ev->org) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_SECRET", ev->secret_id) < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_OUTCOME", ev->outcome ?: "ok") < 0 ||
-            push_field(iov, &n, owned, "ORGVAULT_DETAIL", ev->detail) < 0)
-                r = -ENOMEM;
-        if (r == 0)
-                r = sd_journal_sendv(iov, (int) n);
+        *p = 0;
+        do
+                *--p = (char) ('0' + v % 10);
+        while (v /= 10);
+        return p;
+}
+
+#define JOURNAL_FIELDS_MAX 12
+
+/* Fills iov with the event's fields, built in buf; returns the bytes they
+ * need (more than size: the iovecs are incomplete, build again). */
+static size_t build_journal_fields(const AuditEvent *ev, char *buf, size_t size,
+                                   struct iovec iov[static JOURNAL_FIELDS_MAX], size_t *ret_n) {
+        char uid_buf[24], pid_buf[24];
+        const char *uid = ev->uid != (uid_t) -1 ? format_uint(uid_buf, ev->uid) : NULL;
+        const char *pid = ev->pid > 0 ? format_uint(pid_buf, (unsigned long long) ev->pid) : NULL;
+        const char prio[2] = { (char) ('0' + kinds[ev->kind].priority), 0 };
+        Cursor c = { .p = buf, .end = buf + size };
+        size_t n = 0;
+
+        /* The one-line summary plain journalctl shows:
+         * "<action> <org>[/<id>] by uid <uid>[ unit <unit>]: <outcome>". */
+        char *start = begin_field(&c, "MESSAGE");
+        put(&c, ev->action ?: kind_name(ev->kind));
+        put(&c, " ");
+        put(&c, ev->org ?: "-");
+        if (ev->secret_id) {
+                put(&c, "/");
+                put(&c, ev->secret_id);
+        }
+        put(&c, " by uid ");
+        put(&c, uid ?: "?");
+        if (ev->unit) {
+                put(&c, " unit ");
+                put(&c, ev->unit);
+        }
+        put(&c, ": ");
+        put(&c, ev->outcome ?: "ok");
+        finish_field(&c, start, iov, &n);
+
+        put_field(&c, "MESSAGE_ID", kinds[ev->kind].message_id, iov, &n);
+        put_field(&c, "PRIORITY", prio, iov, &n);
+        put_field(&c, "ORGVAULT_KIND", kinds[ev->kind].name, iov, &n);
+        put_field(&c, "ORGVAULT_UID", uid, iov, &n);
+        put_field(&c, "ORGVAULT_PID", pid, iov, &n);
+        put_field(&c, "ORGVAULT_UNIT", ev->unit, iov, &n);
+        put_field(&c, "ORGVAULT_ACTION", ev->action, iov, &n);
+        put_field(&c, "ORGVAULT_ORG", ev->org, iov, &n);
+        put_field(&c, "ORGVAULT_SECRET", ev->secret_id, iov, &n);
+        put_field(&c, "ORGVAULT_OUTCOME", ev->outcome ?: "ok", iov, &n);
+        put_field(&c, "ORGVAULT_DETAIL", ev->detail, iov, &n);
+        *ret_n = n;
+        return c.need;
+}
+
+/* One journal entry: built on the stack, one sendmsg to journald. */
+static void emit_journal(const AuditEvent *ev) {
+        struct iovec iov[JOURNAL_FIELDS_MAX];
+        char buf[2048];
+        _cleanup_free_ char *big = NULL;
+        size_t n = 0, need;
+        int r;
+
+        need = build_journal_fields(ev, buf, sizeof buf, iov, &n);
+        if (need > sizeof buf) {
+                big = malloc(need);
+                if (!big) {
+                        log_debug("Cannot write an audit record to the journal: out of memory");
+                        return;
+                }
+                (void) build_journal_fields(ev, big, need, iov, &n);
+        }
+        r = sd_journal_sendv(iov, (int) n);
         if (r < 0)
                 log_debug("Cannot write an audit record to the journal: %s", strerror(-r));
-        for (size_t i = 0; i < n; i++)
-                free(owned[i]);
 }
 
 static json_t *optional_string(const char *s) {
@@ -143,13 +208,12 @@ static void emit_file(const AuditEvent *ev) {
         if (!line)
                 return;
         size_t len = strlen(line);
-        _cleanup_free_ char *buf = malloc(len + 1);
-        if (!buf)
-                return;
-        memcpy(buf, line, len);
-        buf[len] = '\n';
-        /* One write per record: with O_APPEND each line lands whole at the end. */
-        ssize_t w = write(log_fd, buf, len + 1);
+        /* One write per record: with O_APPEND each line lands whole at the
+         * end. No fsync per line: a line written is in the kernel and
+         * survives the daemon crashing; only a power loss can take the last
+         * lines, as it can the journal's, which syncs in its own time. An
+         * fsync would make every call wait for the disk. */
+        ssize_t w = writev(log_fd, (struct iovec[]) { { line, len }, { (char *) "\n", 1 } }, 2);
         if (w != (ssize_t) (len + 1))
                 log_error("Cannot append to the audit log: %s", w < 0 ? strerror(errno) : "short write");
 }
