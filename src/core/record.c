@@ -277,3 +277,31 @@ int secret_parse_text(const char *text, size_t len, const char *org, Secret **re
                 return fail(ret_error, "not valid JSON: line %d: %s", err.line, err.text);
         return secret_from_json(j, org, ret, ret_error);
 }
+
+int secret_check(const Secret *s, char **ret_error) {
+        size_t n;
+
+        if (!s->id || !secret_id_valid(s->id))
+                return fail(ret_error, "invalid \"id\"");
+        if (!s->name || !display_name_valid(s->name))
+                return fail(ret_error, "invalid \"name\"");
+        if (!s->type || !type_id_valid(s->type))
+                return fail(ret_error, "invalid \"type\"");
+        if (s->created > INT64_MAX || s->updated > INT64_MAX || s->version == 0 || s->key_id == 0)
+                return fail(ret_error, "a number is out of range");
+        if (!s->nonce || !b64_shape_valid(s->nonce, 64, &n) || n != NONCE_BYTES)
+                return fail(ret_error, "\"nonce\" is not %d bytes of base64", NONCE_BYTES);
+        if (!s->ciphertext || !b64_shape_valid(s->ciphertext, CIPHERTEXT_B64_MAX, &n) || n < TAG_BYTES)
+                return fail(ret_error, "\"ciphertext\" is not valid base64 of a sealed value");
+        if (s->n_refs > OV_REFERENCES_MAX)
+                return fail(ret_error, "more than %d references", OV_REFERENCES_MAX);
+        for (size_t i = 0; i < s->n_refs; i++) {
+                const Reference *r = &s->refs[i];
+                if (!reference_text_valid(r->feature) || !reference_text_valid(r->target) || r->created > INT64_MAX)
+                        return fail(ret_error, "reference %zu is invalid", i);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(s->refs[j].feature, r->feature) == 0 && strcmp(s->refs[j].target, r->target) == 0)
+                                return fail(ret_error, "reference %zu is a duplicate", i);
+        }
+        return 0;
+}

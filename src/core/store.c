@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The state dir on disk (docs/FORMAT.md): orgs/<org>/secrets/<id>.json,
- * orgs/<org>/org.json, orgs/<org>/usage.json and quarantine/. Every write
- * goes through write_*_atomic_at (temp file, fsync, rename, fsync dir). */
+ * orgs/<org>/org.json, orgs/<org>/usage.json, orgs/<org>/index (the cache
+ * of an org's records, store-index.c) and quarantine/. Every write goes
+ * through write_*_atomic_at (temp file, fsync, rename, fsync dir). */
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #define RECORD_FILE_MAX (2 * 1024 * 1024)
 #define ORG_FILE_MAX (64 * 1024)
 #define USAGE_FILE_MAX (16 * 1024 * 1024)
+#define INDEX_FILE_MAX (512 * 1024 * 1024)
 #define ORG_KEYS_MAX 16
 #define B64_FIELD_MAX 128
 
@@ -103,7 +105,20 @@ static int ensure_org_dirs(int state_fd, const char *org) {
         return fsync_dir_at(state_fd, org_dir);
 }
 
-int store_save_secret(int state_fd, const char *org, const Secret *s) {
+static void stamp_from_stat(const struct stat *st, RecordStamp *ret) {
+        *ret = (RecordStamp) {
+                .ino = st->st_ino,
+                .size = (uint64_t) st->st_size,
+                .mtime_sec = st->st_mtim.tv_sec,
+                .mtime_nsec = (uint32_t) st->st_mtim.tv_nsec,
+        };
+}
+
+int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+        struct stat st;
+
+        if (ret_stamp)
+                *ret_stamp = (RecordStamp) {};
         if (!org_name_valid(org) || !secret_id_valid(s->id))
                 return -EINVAL;
         int r = ensure_org_dirs(state_fd, org);
@@ -113,7 +128,12 @@ int store_save_secret(int state_fd, const char *org, const Secret *s) {
         _cleanup_free_ char *path = strdup_printf("orgs/%s/secrets/%s.json", org, s->id);
         if (!j || !path)
                 return -ENOMEM;
-        return write_json_atomic_at(state_fd, path, j, FILE_MODE);
+        r = write_json_atomic_at(state_fd, path, j, FILE_MODE);
+        if (r < 0)
+                return r;
+        if (ret_stamp && fstatat(state_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                stamp_from_stat(&st, ret_stamp);
+        return 0;
 }
 
 int store_delete_secret(int state_fd, const char *org, const char *id) {
@@ -176,9 +196,12 @@ static void free_secrets(Secret **a, size_t n) {
         free(a);
 }
 
-/* Reads and parses one record file: 0 and the secret, -ENOMEM, or another
- * negative errno with *ret_reason saying why the file is unusable. */
-static int load_record(int dir_fd, const char *org, const char *name, Secret **ret, char **ret_reason) {
+/* Reads and parses one record file whose stamp (taken before reading, so
+ * a file replaced meanwhile has a newer one) is given: 0 and the secret,
+ * -ENOMEM, or another negative errno with *ret_reason saying why the file is
+ * unusable. */
+static int load_record(int dir_fd, const char *org, const char *name, const RecordStamp *stamp,
+                       Secret **ret, char **ret_reason) {
         _cleanup_free_ char *id = record_id_from_file_name(name);
         _cleanup_free_ char *text = NULL;
         _cleanup_secret_ Secret *s = NULL;
@@ -205,19 +228,168 @@ static int load_record(int dir_fd, const char *org, const char *name, Secret **r
                 *ret_reason = strdup("\"id\" does not match the file name");
                 return *ret_reason ? -EBADMSG : -ENOMEM;
         }
+        s->stamp = *stamp;
         *ret = s;
         s = NULL;
         return 0;
 }
 
-int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined) {
+/* The org index as read at load: its secrets (sorted by id), which of them
+ * a record file confirmed, and its own mtime. */
+typedef struct LoadedIndex {
+        Secret **secrets;
+        size_t n;
+        bool *taken;
+        struct timespec mtime;
+} LoadedIndex;
+
+static void loaded_index_clear(LoadedIndex *x) {
+        free_secrets(x->secrets, x->n);
+        free(x->taken);
+        *x = (LoadedIndex) {};
+}
+
+static int read_all(int fd, uint8_t *buf, size_t len) {
+        size_t done = 0;
+        while (done < len) {
+                ssize_t k = read(fd, buf + done, len - done);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EBADMSG;        /* shrank while read */
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+/* Reads orgs/<org>/index: 0, -ENOENT when there is none, -ENOMEM, or
+ * another negative errno (logged) when it is unusable and must be ignored. */
+static int read_org_index(int state_fd, const char *org, LoadedIndex *ret) {
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/index", org);
+        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        LoadedIndex x = {};
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        fd = openat(state_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                if (r != -ENOENT)
+                        log_info("Org %s: ignoring its index: %s", org, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size > INDEX_FILE_MAX)
+                r = -EBADMSG;
+        else if (!(buf = malloc((size_t) st.st_size + 1)))
+                return -ENOMEM;
+        else
+                r = read_all(fd, buf, (size_t) st.st_size);
+        if (r >= 0)
+                r = org_index_parse(buf, (size_t) st.st_size, org, &x.secrets, &x.n, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_info("Org %s: ignoring its index: %s", org, error ?: strerror(-r));
+                return r;
+        }
+        x.taken = calloc(x.n + 1, sizeof(bool));
+        if (!x.taken) {
+                loaded_index_clear(&x);
+                return -ENOMEM;
+        }
+        x.mtime = st.st_mtim;
+        *ret = x;
+        return 0;
+}
+
+static bool stamp_equal(const RecordStamp *a, const RecordStamp *b) {
+        return a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
+               a->mtime_nsec == b->mtime_nsec;
+}
+
+/* The index entry for record file name when the file still has the stamp
+ * the entry holds, else NULL. An entry with an mtime not older than the
+ * index itself is not trusted: the file may have been replaced within the
+ * same clock tick by one with the same inode number and size (the "racy
+ * git" problem). */
+static Secret *index_take(LoadedIndex *x, const char *name, const RecordStamp *stamp) {
+        size_t len = strlen(name), lo = 0, hi = x->n;
+
+        if (x->n == 0 || !has_suffix(name, ".json"))
+                return NULL;
+        len -= strlen(".json");
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const char *id = x->secrets[mid]->id;
+                int c = strncmp(id, name, len);
+                if (c == 0)
+                        c = id[len] != 0;
+                if (c == 0) {
+                        Secret *s = x->secrets[mid];
+                        bool older = s->stamp.mtime_sec < x->mtime.tv_sec ||
+                                     (s->stamp.mtime_sec == x->mtime.tv_sec && s->stamp.mtime_nsec < x->mtime.tv_nsec);
+                        if (x->taken[mid] || !older || !stamp_equal(&s->stamp, stamp))
+                                return NULL;
+                        x->taken[mid] = true;
+                        return s;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+static int by_id_qsort(const void *a, const void *b) {
+        return strcmp((*(Secret *const *) a)->id, (*(Secret *const *) b)->id);
+}
+
+/* The index entries the files confirmed merged with the records parsed
+ * (sorted here), by id; both arrays give up their secrets. */
+static int merge_by_id(LoadedIndex *x, Secret **parsed, size_t n_parsed, Secret ***ret, size_t *ret_n) {
+        size_t n_taken = 0, n = 0, j = 0;
+
+        for (size_t i = 0; i < x->n; i++)
+                n_taken += x->taken[i];
+        Secret **out = reallocarray(NULL, n_taken + n_parsed + 1, sizeof(Secret *));
+        if (!out)
+                return -ENOMEM;
+        if (n_parsed > 1)
+                qsort(parsed, n_parsed, sizeof(Secret *), by_id_qsort);
+        for (size_t i = 0; i < x->n; i++) {
+                if (!x->taken[i])
+                        continue;
+                while (j < n_parsed && strcmp(parsed[j]->id, x->secrets[i]->id) < 0)
+                        out[n++] = parsed[j++];
+                out[n++] = x->secrets[i];
+                x->secrets[i] = NULL;
+        }
+        while (j < n_parsed)
+                out[n++] = parsed[j++];
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
+
+int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined,
+                   bool *ret_index_stale) {
+        _cleanup_(loaded_index_clear) LoadedIndex index = {};
         _cleanup_free_ char *dir_path = NULL, *org_dir = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        Secret **secrets = NULL;
-        size_t n = 0, allocated = 0;
+        Secret **parsed = NULL, **secrets = NULL;
+        size_t n_parsed = 0, allocated = 0, n_taken = 0, n = 0;
         unsigned quarantined = 0;
         struct dirent *de;
-        int r = 0;
+        int r = 0, index_r;
 
         if (!org_name_valid(org))
                 return -EINVAL;
@@ -227,8 +399,11 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
         org_dir = strdup_printf("orgs/%s", org);
         if (!org_dir)
                 return -ENOMEM;
-        remove_leftovers(state_fd, org_dir);    /* org.json, usage.json */
+        remove_leftovers(state_fd, org_dir);    /* org.json, usage.json, index */
         remove_leftovers(state_fd, dir_path);
+        index_r = read_org_index(state_fd, org, &index);
+        if (index_r == -ENOMEM)
+                return index_r;
         d = opendir_at(state_fd, dir_path);
         if (!d) {
                 if (errno != ENOENT)
@@ -238,13 +413,21 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
 
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_free_ char *reason = NULL;
+                RecordStamp stamp = {};
+                struct stat st;
                 Secret *s = NULL;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
                 if (is_temp_name(de->d_name))
                         continue;       /* removed above; one we could not remove */
-                r = load_record(dirfd(d), org, de->d_name, &s, &reason);
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                        stamp_from_stat(&st, &stamp);
+                if (index_take(&index, de->d_name, &stamp)) {
+                        n_taken++;
+                        continue;
+                }
+                r = load_record(dirfd(d), org, de->d_name, &stamp, &s, &reason);
                 if (r == -ENOMEM)
                         goto fail;
                 if (r < 0) {
@@ -253,7 +436,7 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
                         r = 0;
                         continue;
                 }
-                r = push_secret(&secrets, &n, &allocated, s);
+                r = push_secret(&parsed, &n_parsed, &allocated, s);
                 if (r < 0) {
                         secret_free(s);
                         goto fail;
@@ -264,13 +447,21 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
                 goto fail;
         }
 done:
+        r = merge_by_id(&index, parsed, n_parsed, &secrets, &n);
+        if (r < 0)
+                goto fail;
+        free(parsed);
         *ret = secrets;
         *ret_n = n;
         if (ret_quarantined)
                 *ret_quarantined = quarantined;
+        /* Rewrite an index that missed a record or named one that is gone,
+         * and make one for an org with records but none. */
+        if (ret_index_stale)
+                *ret_index_stale = index_r < 0 ? (index_r != -ENOENT || n > 0) : (n_parsed > 0 || n_taken < index.n);
         return 0;
 fail:
-        free_secrets(secrets, n);
+        free_secrets(parsed, n_parsed);
         return r;
 }
 

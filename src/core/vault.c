@@ -32,6 +32,7 @@ typedef struct Org {
         DataKey *data_keys;      /* unwrapped, wiped on seal */
         size_t n_data_keys;
         bool usage_dirty;
+        bool index_dirty;        /* orgs/<org>/index does not match memory */
 } Org;
 
 struct Vault {
@@ -66,10 +67,6 @@ static int ascii_casecmp(const char *a, const char *b) {
 static int name_order(const Secret *a, const Secret *b) {
         int c = ascii_casecmp(a->name, b->name);
         return c != 0 ? c : strcmp(a->id, b->id);
-}
-
-static int by_id_qsort(const void *a, const void *b) {
-        return strcmp((*(Secret *const *) a)->id, (*(Secret *const *) b)->id);
 }
 
 static int by_name_qsort(const void *a, const void *b) {
@@ -204,6 +201,15 @@ static int storage_error(OvError *e, int r, const char *what, const char *org, c
                             id ? "/" : "", id ?: "", strerror(-r));
 }
 
+/* Writes a record durably; *ret_stamp gets its file's new stamp, and the
+ * org index is due for a rewrite. */
+static int org_save_record(Vault *v, Org *o, const Secret *next, RecordStamp *ret_stamp) {
+        int r = store_save_secret(v->state_fd, o->name, next, ret_stamp);
+        if (r >= 0)
+                o->index_dirty = true;
+        return r;
+}
+
 /* usage.json entries apply only to the secret they were written for: a
  * deleted secret's usage must not resurface on a new one with its id. */
 static void org_apply_usage(Org *o, json_t *usage) {
@@ -238,17 +244,16 @@ static int org_load(Vault *v, const char *name, Org **ret, OvError *e) {
 
         if (!o || !(o->name = strdup(name)))
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        r = store_load_org(v->state_fd, name, &secrets, &n, &quarantined);
+        r = store_load_org(v->state_fd, name, &secrets, &n, &quarantined, &o->index_dirty);
         if (r < 0)
                 return storage_error(e, r, "load org", name, NULL);
-        o->by_id = secrets;
+        o->by_id = secrets;      /* sorted by id already */
         o->n = o->allocated = n;
         if (n > 0) {
                 o->by_name = reallocarray(NULL, n, sizeof(Secret *));
                 if (!o->by_name)
                         return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
                 memcpy(o->by_name, secrets, n * sizeof(Secret *));
-                qsort(o->by_id, n, sizeof(Secret *), by_id_qsort);
                 qsort(o->by_name, n, sizeof(Secret *), by_name_qsort);
         }
         if (quarantined > 0)
@@ -533,7 +538,7 @@ static int org_finish_rotation(Vault *v, Org *o, OvError *e) {
                 resealed.key_id = to;
                 resealed.nonce = nonce;
                 resealed.ciphertext = ct;
-                r = store_save_secret(v->state_fd, o->name, &resealed);
+                r = org_save_record(v, o, &resealed, &s->stamp);
                 if (r < 0)
                         return storage_error(e, r, "write record", o->name, s->id);
                 free(s->nonce);
@@ -714,7 +719,17 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
         if (r < 0)
                 return r;
 
-        const Secret **out = calloc(o->n + 1, sizeof(Secret *));
+        /* Only an unfiltered listing takes the whole org at once; a search or
+         * a page grows its array as matches come. */
+        bool narrowed = (f->type && *f->type) || (f->feature && *f->feature) || (f->search && *f->search);
+        size_t allocated = o->n > f->offset ? o->n - f->offset : 0;
+        if (f->limit > 0 && f->limit < allocated)
+                allocated = f->limit;
+        if (narrowed && allocated > 16)
+                allocated = 16;
+        if (allocated == 0)
+                allocated = 1;
+        _cleanup_free_ const Secret **out = reallocarray(NULL, allocated, sizeof(Secret *));
         if (!out)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         size_t n = 0, skipped = 0;
@@ -739,9 +754,16 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
                 }
                 if (f->limit > 0 && n >= f->limit)
                         break;
+                if (n == allocated) {
+                        const Secret **a = reallocarray(out, allocated * 2, sizeof(Secret *));
+                        if (!a)
+                                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+                        out = a;
+                        allocated *= 2;
+                }
                 out[n++] = s;
         }
-        *ret = out;
+        *ret = TAKE_PTR(out);
         *ret_n = n;
         return 0;
 }
@@ -858,7 +880,7 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
         r = seal_fields(v, o, s->id, s->type, res.normalized, &s->key_id, &s->nonce, &s->ciphertext, e);
         if (r < 0)
                 return r;
-        r = store_save_secret(v->state_fd, org, s);
+        r = org_save_record(v, o, s, &s->stamp);
         if (r < 0)
                 return storage_error(e, r, "write record", org, s->id);
 
@@ -902,7 +924,7 @@ int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
         next.ciphertext = ct;
         next.version = s->version + 1;
         next.updated = now_usec();
-        r = store_save_secret(v->state_fd, org, &next);
+        r = org_save_record(v, o, &next, &s->stamp);
         if (r < 0)
                 return storage_error(e, r, "write record", org, id);
 
@@ -945,7 +967,7 @@ int vault_rename(Vault *v, const char *org, const char *id, const char *name, Ov
         Secret next = *s;
         next.name = new_name;
         next.updated = now_usec();
-        r = store_save_secret(v->state_fd, org, &next);
+        r = org_save_record(v, o, &next, &s->stamp);
         if (r < 0)
                 return storage_error(e, r, "write record", org, id);
 
@@ -997,6 +1019,7 @@ int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***
                 return storage_error(e, r, "delete record", org, id);
 
         org_unlink(o, s);
+        o->index_dirty = true;
         if (s->last_used > 0)
                 o->usage_dirty = true;   /* drop its entry at the next flush */
         emit(v, VAULT_SECRET_REMOVED, o, s);
@@ -1049,7 +1072,7 @@ int vault_add_reference(Vault *v, const char *org, const char *id, const char *f
         Secret next = *s;
         next.refs = refs;
         next.n_refs = s->n_refs + 1;
-        r = store_save_secret(v->state_fd, org, &next);
+        r = org_save_record(v, o, &next, &s->stamp);
         if (r < 0)
                 return storage_error(e, r, "write record", org, id);
 
@@ -1086,7 +1109,7 @@ int vault_remove_reference(Vault *v, const char *org, const char *id, const char
         Secret next = *s;
         next.refs = refs;
         next.n_refs = n;
-        r = store_save_secret(v->state_fd, org, &next);
+        r = org_save_record(v, o, &next, &s->stamp);
         if (r < 0)
                 return storage_error(e, r, "write record", org, id);
 
@@ -1248,14 +1271,30 @@ static int org_flush_usage(Vault *v, Org *o) {
         return 0;
 }
 
+/* The org index is a cache (store.h): failing to write it loses nothing,
+ * the next load reads the records instead, so it is only logged. */
+static void org_flush_index(Vault *v, Org *o) {
+        int r = store_save_org_index(v->state_fd, o->name, o->by_id, o->n);
+        if (r < 0) {
+                log_info("Org %s: cannot write its index: %s", o->name, strerror(-r));
+                return;
+        }
+        o->index_dirty = false;
+}
+
+/* Lazy state: LastUsed (usage.json) and the org index, both written here,
+ * never while a call waits. */
 int vault_flush_usage(Vault *v) {
         int ret = 0;
         for (size_t i = 0; i < v->n_orgs; i++) {
-                if (!v->orgs[i]->usage_dirty)
+                Org *o = v->orgs[i];
+                if (o->index_dirty)
+                        org_flush_index(v, o);
+                if (!o->usage_dirty)
                         continue;
-                int r = org_flush_usage(v, v->orgs[i]);
+                int r = org_flush_usage(v, o);
                 if (r < 0) {
-                        log_warning("Org %s: cannot write usage.json: %s", v->orgs[i]->name, strerror(-r));
+                        log_warning("Org %s: cannot write usage.json: %s", o->name, strerror(-r));
                         if (ret == 0)
                                 ret = r;
                 }
@@ -1263,9 +1302,11 @@ int vault_flush_usage(Vault *v) {
         return ret;
 }
 
+/* True while lazy state is unwritten, so the daemon's periodic flush also
+ * writes an org index that changed. */
 bool vault_usage_dirty(const Vault *v) {
         for (size_t i = 0; i < v->n_orgs; i++)
-                if (v->orgs[i]->usage_dirty)
+                if (v->orgs[i]->usage_dirty || v->orgs[i]->index_dirty)
                         return true;
         return false;
 }

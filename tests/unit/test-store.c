@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sodium.h>
 
 #include "check-main.h"
 #include "store.h"
@@ -200,7 +201,7 @@ static void free_loaded(Secret **a, size_t n) {
 START_TEST(test_store_layout_and_modes) {
         _cleanup_secret_ Secret *s = make_secret("ops-slack", "Ops Slack", 0);
 
-        ck_assert_int_eq(store_save_secret(state_fd, "acme", s), 0);
+        ck_assert_int_eq(store_save_secret(state_fd, "acme", s, NULL), 0);
         ck_assert_uint_eq(mode_of("orgs"), 0700);
         ck_assert_uint_eq(mode_of("quarantine"), 0700);
         ck_assert_uint_eq(mode_of("orgs/acme"), 0700);
@@ -230,8 +231,8 @@ START_TEST(test_store_layout_and_modes) {
         /* Names that would leave the org's directory are refused. */
         free(s->id);
         s->id = strdup("../x");
-        ck_assert_int_eq(store_save_secret(state_fd, "acme", s), -EINVAL);
-        ck_assert_int_eq(store_save_secret(state_fd, "../acme", s), -EINVAL);
+        ck_assert_int_eq(store_save_secret(state_fd, "acme", s, NULL), -EINVAL);
+        ck_assert_int_eq(store_save_secret(state_fd, "../acme", s, NULL), -EINVAL);
 }
 END_TEST
 
@@ -239,7 +240,7 @@ START_TEST(test_store_load_quarantine) {
         const char *ids[] = { "alpha", "bravo", "charlie" };
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 _cleanup_secret_ Secret *s = make_secret(ids[i], ids[i], 1);
-                ck_assert_int_eq(store_save_secret(state_fd, "acme", s), 0);
+                ck_assert_int_eq(store_save_secret(state_fd, "acme", s, NULL), 0);
         }
         /* A write that never reached its rename, a truncated record, a record
          * under the wrong file name and a stray file. */
@@ -260,7 +261,7 @@ START_TEST(test_store_load_quarantine) {
         Secret **a = NULL;
         size_t n = 0;
         unsigned q = 0;
-        ck_assert_int_eq(store_load_org(state_fd, "acme", &a, &n, &q), 0);
+        ck_assert_int_eq(store_load_org(state_fd, "acme", &a, &n, &q, NULL), 0);
         ck_assert_uint_eq(n, 2);
         ck_assert_uint_eq(q, 3);
         bool seen_alpha = false, seen_charlie = false;
@@ -294,13 +295,13 @@ START_TEST(test_store_load_quarantine) {
         ck_assert(found);
 
         /* The next load sees only the good records and quarantines nothing. */
-        ck_assert_int_eq(store_load_org(state_fd, "acme", &a, &n, &q), 0);
+        ck_assert_int_eq(store_load_org(state_fd, "acme", &a, &n, &q, NULL), 0);
         ck_assert_uint_eq(n, 2);
         ck_assert_uint_eq(q, 0);
         free_loaded(a, n);
 
         /* An org without records loads empty. */
-        ck_assert_int_eq(store_load_org(state_fd, "empty", &a, &n, &q), 0);
+        ck_assert_int_eq(store_load_org(state_fd, "empty", &a, &n, &q, NULL), 0);
         ck_assert_uint_eq(n, 0);
         free_loaded(a, n);
 }
@@ -374,6 +375,309 @@ START_TEST(test_usage) {
 }
 END_TEST
 
+/* The org index (orgs/<org>/index) */
+
+static void set_stamp(Secret *s, uint64_t ino) {
+        s->stamp = (RecordStamp) { .ino = ino, .size = 400 + ino, .mtime_sec = 1700000000, .mtime_nsec = 5 };
+}
+
+static void assert_same_secret(const Secret *a, const Secret *b) {
+        ck_assert_str_eq(a->id, b->id);
+        ck_assert_str_eq(a->name, b->name);
+        ck_assert_str_eq(a->type, b->type);
+        ck_assert_uint_eq(a->created, b->created);
+        ck_assert_uint_eq(a->updated, b->updated);
+        ck_assert_uint_eq(a->version, b->version);
+        ck_assert_uint_eq(a->key_id, b->key_id);
+        ck_assert_str_eq(a->nonce, b->nonce);
+        ck_assert_str_eq(a->ciphertext, b->ciphertext);
+        ck_assert_uint_eq(a->n_refs, b->n_refs);
+        for (size_t i = 0; i < a->n_refs; i++) {
+                ck_assert_str_eq(a->refs[i].feature, b->refs[i].feature);
+                ck_assert_str_eq(a->refs[i].target, b->refs[i].target);
+                ck_assert_uint_eq(a->refs[i].created, b->refs[i].created);
+        }
+        ck_assert_mem_eq(&a->stamp, &b->stamp, sizeof a->stamp);
+}
+
+static void assert_index_refused(const uint8_t *data, size_t len, const char *org) {
+        _cleanup_free_ char *err = NULL;
+        Secret **a = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(org_index_parse(data, len, org, &a, &n, &err), -EBADMSG);
+        ck_assert_ptr_null(a);
+        ck_assert_ptr_nonnull(err);
+}
+
+START_TEST(test_index_roundtrip_and_refusals) {
+        Secret *in[3] = { make_secret("alpha", "Alpha", 0), make_secret("bravo", "Bravo ☕", 2),
+                          make_secret("charlie", "Charlie", 64) };
+        _cleanup_free_ uint8_t *buf = NULL, *again = NULL;
+        size_t len = 0, len_again = 0;
+        Secret **out = NULL;
+        size_t n = 0;
+
+        set_stamp(in[0], 11);
+        set_stamp(in[2], 13);   /* bravo's stamp is unknown: left out */
+        ck_assert_int_eq(org_index_format("acme", in, 3, &buf, &len), 0);
+        ck_assert_int_eq(org_index_parse(buf, len, "acme", &out, &n, NULL), 0);
+        ck_assert_uint_eq(n, 2);
+        assert_same_secret(out[0], in[0]);
+        assert_same_secret(out[1], in[2]);
+        /* The format is canonical: what was read writes the same bytes. */
+        ck_assert_int_eq(org_index_format("acme", out, n, &again, &len_again), 0);
+        ck_assert_uint_eq(len_again, len);
+        ck_assert_mem_eq(again, buf, len);
+        free_loaded(out, n);
+
+        /* Every truncation and every flipped byte is refused; so is the index
+         * of another org. */
+        for (size_t i = 0; i < len; i++)
+                assert_index_refused(buf, i, "acme");
+        for (size_t i = 0; i < len; i++) {
+                buf[i] ^= 0x01;
+                assert_index_refused(buf, len, "acme");
+                buf[i] ^= 0x01;
+        }
+        assert_index_refused(buf, len, "globex");
+
+        /* With a valid checksum too: entries out of order, a field the record
+         * parser would refuse, an unknown version. */
+        Secret *unordered[2] = { in[2], in[0] };
+        free(buf);
+        ck_assert_int_eq(org_index_format("acme", unordered, 2, &buf, &len), 0);
+        assert_index_refused(buf, len, "acme");
+        free(in[0]->name);
+        in[0]->name = strdup("Bad\001name");
+        free(buf);
+        ck_assert_int_eq(org_index_format("acme", in, 1, &buf, &len), 0);
+        assert_index_refused(buf, len, "acme");
+        free(in[0]->name);
+        in[0]->name = strdup("Alpha");
+        free(buf);
+        ck_assert_int_eq(org_index_format("acme", in, 1, &buf, &len), 0);
+        buf[8] = 2;      /* version, after the 8-byte magic */
+        crypto_generichash(buf + len - crypto_generichash_BYTES, crypto_generichash_BYTES, buf,
+                           len - crypto_generichash_BYTES, NULL, 0);
+        assert_index_refused(buf, len, "acme");
+        buf[8] = 1;
+        crypto_generichash(buf + len - crypto_generichash_BYTES, crypto_generichash_BYTES, buf,
+                           len - crypto_generichash_BYTES, NULL, 0);
+        ck_assert_int_eq(org_index_parse(buf, len, "acme", &out, &n, NULL), 0);
+        free_loaded(out, n);
+
+        for (size_t i = 0; i < ELEMENTSOF(in); i++)
+                secret_free(in[i]);
+}
+END_TEST
+
+static struct timespec mtime_of(const char *path) {
+        struct stat st;
+        ck_assert_int_eq(fstatat(state_fd, path, &st, AT_SYMLINK_NOFOLLOW), 0);
+        return st.st_mtim;
+}
+
+static bool timespec_after(struct timespec a, struct timespec b) {
+        return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* Waits until a file written now gets a later mtime than path has: the
+ * index trusts only records older than itself (file times are as coarse as
+ * the kernel's clock tick). */
+static void wait_past_mtime(const char *path) {
+        struct timespec ref = mtime_of(path);
+        for (int i = 0; i < 2000; i++) {
+                write_raw("probe", "");
+                bool later = timespec_after(mtime_of("probe"), ref);
+                ck_assert_int_eq(unlinkat(state_fd, "probe", 0), 0);
+                if (later)
+                        return;
+                usleep(1000);
+        }
+        ck_abort_msg("the file clock did not move");
+}
+
+static Secret **load(const char *org, size_t *ret_n, unsigned *ret_q, bool *ret_stale) {
+        Secret **a = NULL;
+        ck_assert_int_eq(store_load_org(state_fd, org, &a, ret_n, ret_q, ret_stale), 0);
+        for (size_t i = 1; i < *ret_n; i++)
+                ck_assert_int_lt(strcmp(a[i - 1]->id, a[i]->id), 0);
+        return a;
+}
+
+static const Secret *find_loaded(Secret **a, size_t n, const char *id) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a[i]->id, id) == 0)
+                        return a[i];
+        return NULL;
+}
+
+/* Saves alpha, bravo and charlie, then their index once the file clock has
+ * moved on. */
+static void save_three_and_index(void) {
+        const char *ids[] = { "alpha", "bravo", "charlie" };
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                _cleanup_secret_ Secret *s = make_secret(ids[i], ids[i], i);
+                RecordStamp stamp = {};
+                ck_assert_int_eq(store_save_secret(state_fd, "acme", s, &stamp), 0);
+                ck_assert_uint_ne(stamp.ino, 0);
+        }
+        size_t n = 0;
+        bool stale = false;
+        Secret **a = load("acme", &n, NULL, &stale);
+        ck_assert_uint_eq(n, 3);
+        ck_assert(stale);        /* no index yet */
+        wait_past_mtime("orgs/acme/secrets/charlie.json");
+        ck_assert_int_eq(store_save_org_index(state_fd, "acme", a, n), 0);
+        ck_assert_uint_eq(mode_of("orgs/acme/index"), 0600);
+        free_loaded(a, n);
+}
+
+/* Changes a record file's bytes in place and puts its mtime back: the
+ * stamp stays, so only a load that ignores the index sees the change. */
+static void edit_keeping_stamp(const char *path, const char *from, const char *to) {
+        _cleanup_free_ char *text = NULL;
+        struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of(path) };
+        size_t len = 0;
+        ck_assert_uint_eq(strlen(from), strlen(to));
+        ck_assert_int_eq(read_file_at(state_fd, path, 1 << 20, &text, &len), 0);
+        char *p = strstr(text, from);
+        ck_assert_ptr_nonnull(p);
+        memcpy(p, to, strlen(to));
+        int fd = openat(state_fd, path, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(pwrite(fd, text, len, 0), (ssize_t) len);
+        close(fd);
+        ck_assert_int_eq(utimensat(state_fd, path, times, 0), 0);
+}
+
+START_TEST(test_index_used_while_files_match) {
+        size_t n = 0;
+        unsigned q = 0;
+        bool stale = true;
+
+        save_three_and_index();
+        Secret **a = load("acme", &n, &q, &stale);
+        ck_assert_uint_eq(n, 3);
+        ck_assert(!stale);
+        ck_assert_uint_eq(find_loaded(a, n, "charlie")->n_refs, 2);
+        free_loaded(a, n);
+
+        /* Same stamp, so the index's bravo is used, not the file's bytes. */
+        edit_keeping_stamp("orgs/acme/secrets/bravo.json", "\"name\":\"bravo\"", "\"name\":\"BRAVO\"");
+        a = load("acme", &n, &q, &stale);
+        ck_assert_str_eq(find_loaded(a, n, "bravo")->name, "bravo");
+        ck_assert(!stale);
+        free_loaded(a, n);
+
+        /* Unless the record is not older than the index: the same clock tick
+         * might hold a second write with the same stamp. */
+        struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, mtime_of("orgs/acme/secrets/bravo.json") };
+        ck_assert_int_eq(utimensat(state_fd, "orgs/acme/index", times, 0), 0);
+        a = load("acme", &n, &q, &stale);
+        ck_assert_str_eq(find_loaded(a, n, "bravo")->name, "BRAVO");
+        ck_assert(stale);
+        free_loaded(a, n);
+}
+END_TEST
+
+START_TEST(test_index_follows_the_files) {
+        size_t n = 0;
+        unsigned q = 0;
+        bool stale = false;
+
+        save_three_and_index();
+        /* Out of band, after the index: alpha rewritten, charlie deleted,
+         * delta added, and a broken echo.json. The files are the truth. */
+        _cleanup_secret_ Secret *alpha = make_secret("alpha", "Alpha Two", 1);
+        _cleanup_free_ char *alpha_text = record_text(alpha, "acme");
+        ck_assert_int_eq(write_file_atomic_at(state_fd, "orgs/acme/secrets/alpha.json", alpha_text,
+                                              strlen(alpha_text), 0600), 0);
+        ck_assert_int_eq(unlinkat(state_fd, "orgs/acme/secrets/charlie.json", 0), 0);
+        _cleanup_secret_ Secret *delta = make_secret("delta", "Delta", 0);
+        _cleanup_free_ char *delta_text = record_text(delta, "acme");
+        write_raw("orgs/acme/secrets/delta.json", delta_text);
+        write_raw("orgs/acme/secrets/echo.json", "{\"format\":1,");
+
+        Secret **a = load("acme", &n, &q, &stale);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(q, 1);
+        ck_assert(stale);
+        ck_assert_str_eq(find_loaded(a, n, "alpha")->name, "Alpha Two");
+        ck_assert_uint_eq(find_loaded(a, n, "alpha")->n_refs, 1);
+        ck_assert_ptr_nonnull(find_loaded(a, n, "bravo"));
+        ck_assert_ptr_null(find_loaded(a, n, "charlie"));
+        ck_assert_str_eq(find_loaded(a, n, "delta")->name, "Delta");
+        ck_assert(!exists("orgs/acme/secrets/echo.json"));
+
+        /* Rewritten from what was loaded (stamps included), it matches again. */
+        wait_past_mtime("orgs/acme/secrets/delta.json");
+        ck_assert_int_eq(store_save_org_index(state_fd, "acme", a, n), 0);
+        free_loaded(a, n);
+        a = load("acme", &n, &q, &stale);
+        ck_assert_uint_eq(n, 3);
+        ck_assert(!stale);
+        free_loaded(a, n);
+
+        /* A temp file of an interrupted index write is a leftover like any. */
+        write_raw("orgs/acme/.#index.0a1b2c3d4e5f", "OVINDEX");
+        a = load("acme", &n, &q, &stale);
+        ck_assert(!exists("orgs/acme/.#index.0a1b2c3d4e5f"));
+        free_loaded(a, n);
+}
+END_TEST
+
+/* Loads acme and checks that bravo came from its file (edited to "BRAVO"
+ * with its stamp kept), i.e. that the index was ignored. */
+static void assert_index_ignored(void) {
+        size_t n = 0;
+        bool stale = false;
+        Secret **a = load("acme", &n, NULL, &stale);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_str_eq(find_loaded(a, n, "bravo")->name, "BRAVO");
+        ck_assert(stale);
+        free_loaded(a, n);
+}
+
+START_TEST(test_index_refused_when_broken) {
+        save_three_and_index();
+        edit_keeping_stamp("orgs/acme/secrets/bravo.json", "\"name\":\"bravo\"", "\"name\":\"BRAVO\"");
+        _cleanup_free_ char *good = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(read_file_at(state_fd, "orgs/acme/index", 1 << 24, &good, &len), 0);
+
+        /* Truncated, as a crash on a file system without rename ordering
+         * might leave it. */
+        int fd = openat(state_fd, "orgs/acme/index", O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, good, len / 2), (ssize_t) (len / 2));
+        close(fd);
+        assert_index_ignored();
+
+        /* One byte changed. */
+        good[len / 3] ^= 0x20;
+        ck_assert_int_eq(write_file_atomic_at(state_fd, "orgs/acme/index", good, len, 0600), 0);
+        assert_index_ignored();
+        good[len / 3] ^= 0x20;
+
+        /* Another org's index, well formed, with the same records. */
+        Secret **a = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(org_index_parse((uint8_t *) good, len, "acme", &a, &n, NULL), 0);
+        _cleanup_free_ uint8_t *other = NULL;
+        size_t other_len = 0;
+        ck_assert_int_eq(org_index_format("globex", a, n, &other, &other_len), 0);
+        free_loaded(a, n);
+        ck_assert_int_eq(write_file_atomic_at(state_fd, "orgs/acme/index", other, other_len, 0600), 0);
+        assert_index_ignored();
+
+        /* Not a regular file. */
+        ck_assert_int_eq(unlinkat(state_fd, "orgs/acme/index", 0), 0);
+        ck_assert_int_eq(mkdirat(state_fd, "orgs/acme/index", 0700), 0);
+        assert_index_ignored();
+}
+END_TEST
+
 static Suite *store_suite(void) {
         Suite *s = suite_create("store");
         TCase *tc = tcase_create("record");
@@ -381,6 +685,7 @@ static Suite *store_suite(void) {
         tcase_add_test(tc, test_record_truncated);
         tcase_add_test(tc, test_record_strict);
         tcase_add_test(tc, test_record_reference_bounds);
+        tcase_add_test(tc, test_index_roundtrip_and_refusals);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("files");
@@ -389,6 +694,9 @@ static Suite *store_suite(void) {
         tcase_add_test(tc, test_store_load_quarantine);
         tcase_add_test(tc, test_org_keys);
         tcase_add_test(tc, test_usage);
+        tcase_add_test(tc, test_index_used_while_files_match);
+        tcase_add_test(tc, test_index_follows_the_files);
+        tcase_add_test(tc, test_index_refused_when_broken);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -446,6 +446,8 @@ START_TEST(test_resolve_and_usage) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 add_slack_ok(v, "acme", "Ops Slack", NULL, TOKEN_A);
+                ck_assert(vault_usage_dirty(v));         /* the org index */
+                ck_assert_int_eq(vault_flush_usage(v), 0);
                 ck_assert(!vault_usage_dirty(v));
                 assert_resolves_to(v, "acme", "ops-slack", TOKEN_A);
                 ck_assert_int_eq(vault_get(v, "acme", "ops-slack", &s, &e), 0);
@@ -624,7 +626,7 @@ START_TEST(test_rotation_resumes_after_crash) {
 
         Secret **secrets = NULL;
         size_t n = 0;
-        ck_assert_int_eq(store_load_org(fd, "acme", &secrets, &n, NULL), 0);
+        ck_assert_int_eq(store_load_org(fd, "acme", &secrets, &n, NULL, NULL), 0);
         ck_assert_uint_eq(n, ELEMENTSOF(rot_ids));
         for (size_t i = 0; i < 2; i++) {
                 Secret *s = secrets[i];
@@ -638,7 +640,7 @@ START_TEST(test_rotation_resumes_after_crash) {
                                                     &s->nonce, &s->ciphertext), 0);
                 crypto_free_plain(plain);
                 s->key_id = 2;
-                ck_assert_int_eq(store_save_secret(fd, "acme", s), 0);
+                ck_assert_int_eq(store_save_secret(fd, "acme", s, NULL), 0);
         }
         for (size_t i = 0; i < n; i++)
                 secret_free(secrets[i]);

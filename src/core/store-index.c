@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The org index, orgs/<org>/index (docs/FORMAT.md): every record of an org
+ * with the stamp of its file, in one binary file, so loading an org of
+ * thousands of secrets needs no JSON parse per record. It is a cache: the
+ * parser refuses anything off and the loader then reads the records. */
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "store.h"
+
+#define INDEX_MAGIC "OVINDEX\n"
+#define INDEX_VERSION 1
+#define INDEX_SUM_BYTES crypto_generichash_BYTES        /* BLAKE2b-256 */
+#define INDEX_HEADER_MIN (8 + 4 + 4 + 4)                /* magic, version, org length, count */
+/* Fixed part of an entry: stamp (8+8+8+4), created, updated, version,
+ * key_id, the lengths of its five strings and the reference count. */
+#define ENTRY_FIXED (28 + 8 + 8 + 4 + 4 + 5 * 4 + 4)
+#define REF_FIXED (4 + 4 + 8)
+/* Bytes per string field; secret_check() then applies the exact rules. */
+#define NAME_BYTES_MAX (OV_NAME_MAX * 4)
+#define NONCE_B64_MAX 64
+#define CIPHERTEXT_B64_MAX (1024 * 1024)
+
+/* Writing: sizes first, then one buffer. */
+
+static size_t entry_size(const Secret *s) {
+        size_t n = ENTRY_FIXED + strlen(s->id) + strlen(s->name) + strlen(s->type) + strlen(s->nonce) +
+                   strlen(s->ciphertext);
+        for (size_t i = 0; i < s->n_refs; i++)
+                n += REF_FIXED + strlen(s->refs[i].feature) + strlen(s->refs[i].target);
+        return n;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v) {
+        v = htole32(v);
+        memcpy(p, &v, sizeof v);
+        return p + sizeof v;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v) {
+        v = htole64(v);
+        memcpy(p, &v, sizeof v);
+        return p + sizeof v;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s) {
+        size_t n = strlen(s);
+        p = put_u32(p, (uint32_t) n);
+        memcpy(p, s, n);
+        return p + n;
+}
+
+static uint8_t *put_entry(uint8_t *p, const Secret *s) {
+        p = put_u64(p, s->stamp.ino);
+        p = put_u64(p, s->stamp.size);
+        p = put_u64(p, (uint64_t) s->stamp.mtime_sec);
+        p = put_u32(p, s->stamp.mtime_nsec);
+        p = put_str(p, s->id);
+        p = put_str(p, s->name);
+        p = put_str(p, s->type);
+        p = put_u64(p, s->created);
+        p = put_u64(p, s->updated);
+        p = put_u32(p, s->version);
+        p = put_u32(p, s->key_id);
+        p = put_str(p, s->nonce);
+        p = put_str(p, s->ciphertext);
+        p = put_u32(p, (uint32_t) s->n_refs);
+        for (size_t i = 0; i < s->n_refs; i++) {
+                p = put_str(p, s->refs[i].feature);
+                p = put_str(p, s->refs[i].target);
+                p = put_u64(p, s->refs[i].created);
+        }
+        return p;
+}
+
+int org_index_format(const char *org, Secret *const *by_id, size_t n, uint8_t **ret, size_t *ret_len) {
+        size_t size = INDEX_HEADER_MIN + strlen(org) + INDEX_SUM_BYTES;
+        uint32_t count = 0;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (by_id[i]->stamp.ino != 0) {
+                        size += entry_size(by_id[i]);
+                        count++;
+                }
+        uint8_t *buf = malloc(size), *p = buf;
+        if (!buf)
+                return -ENOMEM;
+        memcpy(p, INDEX_MAGIC, 8);
+        p = put_u32(p + 8, INDEX_VERSION);
+        p = put_str(p, org);
+        p = put_u32(p, count);
+        for (size_t i = 0; i < n; i++)
+                if (by_id[i]->stamp.ino != 0)
+                        p = put_entry(p, by_id[i]);
+        crypto_generichash(p, INDEX_SUM_BYTES, buf, (size_t) (p - buf), NULL, 0);
+        *ret = buf;
+        *ret_len = size;
+        return 0;
+}
+
+int store_save_org_index(int state_fd, const char *org, Secret *const *by_id, size_t n) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0;
+
+        int r = org_index_format(org, by_id, n, &buf, &len);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/index", org);
+        if (!path)
+                return -ENOMEM;
+        /* No directory is created: an org without records has no index. */
+        return write_file_atomic_at(state_fd, path, buf, len, 0600);
+}
+
+/* Reading: a cursor that refuses to step past the end. */
+
+typedef struct Cursor {
+        const uint8_t *p, *end;
+} Cursor;
+
+static bool get_u32(Cursor *c, uint32_t *ret) {
+        uint32_t v;
+        if ((size_t) (c->end - c->p) < sizeof v)
+                return false;
+        memcpy(&v, c->p, sizeof v);
+        c->p += sizeof v;
+        *ret = le32toh(v);
+        return true;
+}
+
+static bool get_u64(Cursor *c, uint64_t *ret) {
+        uint64_t v;
+        if ((size_t) (c->end - c->p) < sizeof v)
+                return false;
+        memcpy(&v, c->p, sizeof v);
+        c->p += sizeof v;
+        *ret = le64toh(v);
+        return true;
+}
+
+/* A length-prefixed string of at most max bytes without NUL. Sets *ret to
+ * NULL when the bytes are malformed, and returns -ENOMEM only for memory. */
+static int get_str(Cursor *c, size_t max, char **ret) {
+        uint32_t n;
+        *ret = NULL;
+        if (!get_u32(c, &n) || n > max || (size_t) (c->end - c->p) < n || memchr(c->p, 0, n))
+                return 0;
+        char *s = malloc((size_t) n + 1);
+        if (!s)
+                return -ENOMEM;
+        memcpy(s, c->p, n);
+        s[n] = 0;
+        c->p += n;
+        *ret = s;
+        return 0;
+}
+
+static int index_fail(char **ret_error, const char *what) {
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = strdup(what);
+        }
+        return -EBADMSG;
+}
+
+static int get_refs(Cursor *c, Secret *s, char **ret_error) {
+        uint32_t n;
+        if (!get_u32(c, &n) || n > OV_REFERENCES_MAX)
+                return index_fail(ret_error, "bad reference count");
+        if (n == 0)
+                return 0;
+        s->refs = calloc(n, sizeof(Reference));
+        if (!s->refs)
+                return -ENOMEM;
+        while (s->n_refs < n) {
+                Reference *ref = &s->refs[s->n_refs++];     /* counted first: secret_free frees it */
+                if (get_str(c, OV_REFERENCE_TEXT_MAX, &ref->feature) < 0 ||
+                    (ref->feature && get_str(c, OV_REFERENCE_TEXT_MAX, &ref->target) < 0))
+                        return -ENOMEM;
+                if (!ref->target || !get_u64(c, &ref->created))
+                        return index_fail(ret_error, "malformed reference");
+        }
+        return 0;
+}
+
+static int get_entry(Cursor *c, Secret **ret, char **ret_error) {
+        _cleanup_secret_ Secret *s = calloc(1, sizeof(Secret));
+        uint64_t mtime_sec;
+        uint32_t mtime_nsec;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        if (!get_u64(c, &s->stamp.ino) || !get_u64(c, &s->stamp.size) || !get_u64(c, &mtime_sec) ||
+            !get_u32(c, &mtime_nsec))
+                return index_fail(ret_error, "truncated entry");
+        if (s->stamp.ino == 0 || mtime_nsec >= 1000000000)
+                return index_fail(ret_error, "bad stamp");
+        s->stamp.mtime_sec = (int64_t) mtime_sec;
+        s->stamp.mtime_nsec = mtime_nsec;
+        if (get_str(c, OV_ID_MAX, &s->id) < 0 || (s->id && get_str(c, NAME_BYTES_MAX, &s->name) < 0) ||
+            (s->name && get_str(c, OV_ID_MAX, &s->type) < 0))
+                return -ENOMEM;
+        if (!s->type || !get_u64(c, &s->created) || !get_u64(c, &s->updated) || !get_u32(c, &s->version) ||
+            !get_u32(c, &s->key_id))
+                return index_fail(ret_error, "malformed entry");
+        if (get_str(c, NONCE_B64_MAX, &s->nonce) < 0 ||
+            (s->nonce && get_str(c, CIPHERTEXT_B64_MAX, &s->ciphertext) < 0))
+                return -ENOMEM;
+        if (!s->ciphertext)
+                return index_fail(ret_error, "malformed entry");
+        r = get_refs(c, s, ret_error);
+        if (r < 0)
+                return r;
+        r = secret_check(s, ret_error);
+        if (r < 0)
+                return r;
+        *ret = s;
+        s = NULL;
+        return 0;
+}
+
+static void free_secrets(Secret **a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                secret_free(a[i]);
+        free(a);
+}
+
+int org_index_parse(const uint8_t *data, size_t len, const char *org, Secret ***ret, size_t *ret_n,
+                    char **ret_error) {
+        uint8_t sum[INDEX_SUM_BYTES];
+        _cleanup_free_ char *index_org = NULL;
+        uint32_t version, count;
+        Secret **secrets = NULL;
+        size_t n = 0;
+        int r;
+
+        if (len < INDEX_HEADER_MIN + INDEX_SUM_BYTES || memcmp(data, INDEX_MAGIC, 8) != 0)
+                return index_fail(ret_error, "not an org index");
+        Cursor c = { .p = data + 8, .end = data + len - INDEX_SUM_BYTES };
+        crypto_generichash(sum, sizeof sum, data, len - INDEX_SUM_BYTES, NULL, 0);
+        if (memcmp(sum, c.end, sizeof sum) != 0)
+                return index_fail(ret_error, "checksum mismatch");
+        if (!get_u32(&c, &version) || version != INDEX_VERSION)
+                return index_fail(ret_error, "unsupported version");
+        if (get_str(&c, OV_ORG_MAX, &index_org) < 0)
+                return -ENOMEM;
+        if (!index_org || !org || strcmp(index_org, org) != 0)
+                return index_fail(ret_error, "index of another org");
+        if (!get_u32(&c, &count) || count > (size_t) (c.end - c.p) / ENTRY_FIXED)
+                return index_fail(ret_error, "bad entry count");
+        if (count > 0 && !(secrets = calloc(count, sizeof(Secret *))))
+                return -ENOMEM;
+        for (; n < count; n++) {
+                r = get_entry(&c, &secrets[n], ret_error);
+                if (r >= 0 && n > 0 && strcmp(secrets[n - 1]->id, secrets[n]->id) >= 0) {
+                        n++;
+                        r = index_fail(ret_error, "entries out of order or duplicate");
+                }
+                if (r < 0) {
+                        free_secrets(secrets, n);
+                        return r;
+                }
+        }
+        if (c.p != c.end) {
+                free_secrets(secrets, n);
+                return index_fail(ret_error, "trailing bytes");
+        }
+        *ret = secrets;
+        *ret_n = n;
+        return 0;
+}
