@@ -235,18 +235,47 @@ static int load_record(int dir_fd, const char *org, const char *name, const Reco
 }
 
 /* The org index as read at load: its secrets (sorted by id), which of them
- * a record file confirmed, and its own mtime. */
+ * a record file confirmed, its own mtime, and a hash table of the ids
+ * (position + 1, 0 when free) so each directory entry finds its entry
+ * without a binary search's string compares. */
 typedef struct LoadedIndex {
         Secret **secrets;
         size_t n;
         bool *taken;
         struct timespec mtime;
+        uint32_t *slots;
+        size_t mask;
 } LoadedIndex;
 
 static void loaded_index_clear(LoadedIndex *x) {
         free_secrets(x->secrets, x->n);
         free(x->taken);
+        free(x->slots);
         *x = (LoadedIndex) {};
+}
+
+static size_t id_hash(const char *s, size_t len) {
+        uint64_t h = 0xcbf29ce484222325ULL;      /* FNV-1a */
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+        return (size_t) (h ^ (h >> 32));
+}
+
+static int loaded_index_hash(LoadedIndex *x) {
+        size_t size = 16;
+        while (size < x->n * 2)
+                size *= 2;
+        x->slots = calloc(size, sizeof(uint32_t));
+        if (!x->slots)
+                return -ENOMEM;
+        x->mask = size - 1;
+        for (size_t i = 0; i < x->n; i++) {
+                size_t h = id_hash(x->secrets[i]->id, strlen(x->secrets[i]->id)) & x->mask;
+                while (x->slots[h] != 0)
+                        h = (h + 1) & x->mask;
+                x->slots[h] = (uint32_t) i + 1;
+        }
+        return 0;
 }
 
 static int read_all(int fd, uint8_t *buf, size_t len) {
@@ -301,7 +330,7 @@ static int read_org_index(int state_fd, const char *org, LoadedIndex *ret) {
                 return r;
         }
         x.taken = calloc(x.n + 1, sizeof(bool));
-        if (!x.taken) {
+        if (!x.taken || loaded_index_hash(&x) < 0) {
                 loaded_index_clear(&x);
                 return -ENOMEM;
         }
@@ -321,30 +350,22 @@ static bool stamp_equal(const RecordStamp *a, const RecordStamp *b) {
  * same clock tick by one with the same inode number and size (the "racy
  * git" problem). */
 static Secret *index_take(LoadedIndex *x, const char *name, const RecordStamp *stamp) {
-        size_t len = strlen(name), lo = 0, hi = x->n;
+        size_t len = strlen(name);
 
         if (x->n == 0 || !has_suffix(name, ".json"))
                 return NULL;
         len -= strlen(".json");
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                const char *id = x->secrets[mid]->id;
-                int c = strncmp(id, name, len);
-                if (c == 0)
-                        c = id[len] != 0;
-                if (c == 0) {
-                        Secret *s = x->secrets[mid];
-                        bool older = s->stamp.mtime_sec < x->mtime.tv_sec ||
-                                     (s->stamp.mtime_sec == x->mtime.tv_sec && s->stamp.mtime_nsec < x->mtime.tv_nsec);
-                        if (x->taken[mid] || !older || !stamp_equal(&s->stamp, stamp))
-                                return NULL;
-                        x->taken[mid] = true;
-                        return s;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
+        for (size_t h = id_hash(name, len) & x->mask; x->slots[h] != 0; h = (h + 1) & x->mask) {
+                size_t i = x->slots[h] - 1;
+                Secret *s = x->secrets[i];
+                if (strncmp(s->id, name, len) != 0 || s->id[len] != 0)
+                        continue;
+                bool older = s->stamp.mtime_sec < x->mtime.tv_sec ||
+                             (s->stamp.mtime_sec == x->mtime.tv_sec && s->stamp.mtime_nsec < x->mtime.tv_nsec);
+                if (x->taken[i] || !older || !stamp_equal(&s->stamp, stamp))
+                        return NULL;
+                x->taken[i] = true;
+                return s;
         }
         return NULL;
 }

@@ -832,6 +832,143 @@ START_TEST(test_events) {
 }
 END_TEST
 
+/* The org index (orgs/<org>/index): a cache, the records stay the truth. */
+
+static struct timespec mtime_at(int fd, const char *rel) {
+        struct stat st;
+        ck_assert_int_eq(fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+        return st.st_mtim;
+}
+
+/* Waits until a file written now gets a later mtime than rel has: the index
+ * trusts only records older than itself (file times move by clock ticks). */
+static void wait_past_mtime(int fd, const char *rel) {
+        struct timespec ref = mtime_at(fd, rel);
+        for (int i = 0; i < 2000; i++) {
+                int probe = openat(fd, "probe", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                ck_assert_int_ge(probe, 0);
+                close(probe);
+                struct timespec t = mtime_at(fd, "probe");
+                ck_assert_int_eq(unlinkat(fd, "probe", 0), 0);
+                if (t.tv_sec > ref.tv_sec || (t.tv_sec == ref.tv_sec && t.tv_nsec > ref.tv_nsec))
+                        return;
+                usleep(1000);
+        }
+        ck_abort_msg("the file clock did not move");
+}
+
+START_TEST(test_index_used_on_next_open) {
+        _cleanup_close_ int fd = state_fd_open();
+        struct stat st;
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack_ok(v, "acme", "Alpha", NULL, TOKEN_A);
+                add_slack_ok(v, "acme", "Bravo", NULL, TOKEN_B);
+                ck_assert_int_eq(vault_add_reference(v, "acme", "bravo", "alerts", "sink:b", &e), 0);
+                wait_past_mtime(fd, "orgs/acme/secrets/bravo.json");
+        }       /* vault_free flushes: the index is written */
+        ck_assert_int_eq(fstatat(fd, "orgs/acme/index", &st, AT_SYMLINK_NOFOLLOW), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0600);
+
+        /* Bravo's file changed in place with its stamp kept (same inode, size
+         * and mtime): only a load that used the index still sees "Bravo". */
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, mtime_at(fd, "orgs/acme/secrets/bravo.json") };
+        ck_assert_int_eq(read_file_at(fd, "orgs/acme/secrets/bravo.json", 1 << 20, &text, &len), 0);
+        char *name = strstr(text, "\"Bravo\"");
+        ck_assert_ptr_nonnull(name);
+        memcpy(name, "\"BRAVO\"", 7);
+        int rfd = openat(fd, "orgs/acme/secrets/bravo.json", O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(rfd, 0);
+        ck_assert_int_eq(pwrite(rfd, text, len, 0), (ssize_t) len);
+        close(rfd);
+        ck_assert_int_eq(utimensat(fd, "orgs/acme/secrets/bravo.json", times, 0), 0);
+
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        const Secret *s = NULL;
+        ck_assert_int_eq(vault_get(v, "acme", "bravo", &s, &e), 0);
+        ck_assert_str_eq(s->name, "Bravo");
+        ck_assert_uint_eq(s->n_refs, 1);
+        ck_assert(!vault_usage_dirty(v));        /* the index matched: nothing to rewrite */
+        assert_resolves_to(v, "acme", "alpha", TOKEN_A);
+        assert_resolves_to(v, "acme", "bravo", TOKEN_B);
+}
+END_TEST
+
+/* An index written, then changes, then a crash before the next flush: the
+ * old index is back (here with a newer mtime than every record, the worst
+ * case) and the records' truth must win. */
+START_TEST(test_index_older_than_records) {
+        _cleanup_close_ int fd = state_fd_open();
+        _cleanup_free_ char *old_index = NULL;
+        _cleanup_strv_free_ char **broken = NULL;
+        size_t old_len = 0;
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack_ok(v, "acme", "Alpha", NULL, TOKEN_A);
+                add_slack_ok(v, "acme", "Bravo", NULL, TOKEN_B);
+                add_slack_ok(v, "acme", "Charlie", NULL, TOKEN_C);
+                ck_assert_int_eq(vault_add_reference(v, "acme", "charlie", "alerts", "sink:c", &e), 0);
+        }
+        ck_assert_int_eq(read_file_at(fd, "orgs/acme/index", 1 << 24, &old_index, &old_len), 0);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                _cleanup_json_ json_t *f = slack_fields(TOKEN_C);
+                ck_assert_int_eq(vault_update(v, "acme", "alpha", f, NULL, NULL, &e), 0);
+                ck_assert_int_eq(vault_rename(v, "acme", "bravo", "Bee", &e), 0);
+                ck_assert_int_eq(vault_delete(v, "acme", "charlie", true, &broken, &e), 0);
+                add_slack_ok(v, "acme", "Delta", NULL, TOKEN_B);
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+        }
+        ck_assert_int_eq(write_file_atomic_at(fd, "orgs/acme/index", old_index, old_len, 0600), 0);
+
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        const char *names[8];
+        ck_assert_uint_eq(list_names(v, "acme", NULL, names, 8), 3);
+        ck_assert_str_eq(names[0], "Alpha");
+        ck_assert_str_eq(names[1], "Bee");
+        ck_assert_str_eq(names[2], "Delta");
+        const Secret *s = NULL;
+        ck_assert_int_eq(vault_get(v, "acme", "alpha", &s, &e), 0);
+        ck_assert_uint_eq(s->version, 2);
+        ck_assert_int_eq(vault_get(v, "acme", "charlie", &s, &e), -OV_ERR_NOT_FOUND);
+        assert_resolves_to(v, "acme", "alpha", TOKEN_C);
+        assert_resolves_to(v, "acme", "bravo", TOKEN_B);
+        assert_resolves_to(v, "acme", "delta", TOKEN_B);
+        ck_assert(vault_usage_dirty(v));         /* the stale index is due for a rewrite */
+}
+END_TEST
+
+START_TEST(test_list_grows_with_matches) {
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        const char *names[64];
+        char name[32];
+
+        for (int i = 0; i < 40; i++) {
+                snprintf(name, sizeof name, "Item %02d", 39 - i);
+                add_slack_ok(v, "acme", name, NULL, TOKEN_A);
+        }
+        add_slack_ok(v, "acme", "Other", NULL, TOKEN_B);
+        SecretFilter search = { .search = "ITEM" };
+        ck_assert_uint_eq(list_names(v, "acme", &search, names, ELEMENTSOF(names)), 40);
+        for (int i = 0; i < 40; i++) {
+                snprintf(name, sizeof name, "Item %02d", i);
+                ck_assert_str_eq(names[i], name);
+        }
+        SecretFilter page = { .search = "item", .offset = 30, .limit = 20 };
+        ck_assert_uint_eq(list_names(v, "acme", &page, names, ELEMENTSOF(names)), 10);
+        ck_assert_str_eq(names[0], "Item 30");
+        SecretFilter all = { .offset = 39 };
+        ck_assert_uint_eq(list_names(v, "acme", &all, names, ELEMENTSOF(names)), 2);
+        ck_assert_str_eq(names[1], "Other");
+        SecretFilter past = { .offset = 100 };
+        ck_assert_uint_eq(list_names(v, "acme", &past, names, ELEMENTSOF(names)), 0);
+}
+END_TEST
+
 static Suite *vault_suite(void) {
         Suite *s = suite_create("vault");
         TCase *tc = tcase_create("vault");
@@ -854,6 +991,9 @@ static Suite *vault_suite(void) {
         tcase_add_test(tc, test_sealed_passphrase_vault);
         tcase_add_test(tc, test_keyring_cache);
         tcase_add_test(tc, test_events);
+        tcase_add_test(tc, test_index_used_on_next_open);
+        tcase_add_test(tc, test_index_older_than_records);
+        tcase_add_test(tc, test_list_grows_with_matches);
         suite_add_tcase(s, tc);
         return s;
 }
