@@ -113,6 +113,12 @@ int store_save_org_index(int state_fd, const char *org, Secret *const *by_id, si
 int org_index_format(const char *org, Secret *const *by_id, size_t n, uint8_t **ret, size_t *ret_len);
 int org_index_parse(const uint8_t *data, size_t len, const char *org, Secret ***ret, size_t *ret_n,
                     char **ret_error);
+/* Like org_index_parse, but builds (and checks) only the secrets keep()
+ * wants, asked with each entry's id and stamp in order; the others are only
+ * walked. */
+typedef bool (*org_index_keep_t)(const char *id, const RecordStamp *stamp, void *userdata);
+int org_index_parse_some(const uint8_t *data, size_t len, const char *org, org_index_keep_t keep, void *userdata,
+                         Secret ***ret, size_t *ret_n, char **ret_error);
 
 /* Lazily written usage: {"<id>": {"last_used": t, "by": s, "created": t}}. */
 int store_load_usage(int state_fd, const char *org, json_t **ret);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/mman.h>
 
 #include "store.h"
 
@@ -76,20 +77,20 @@ static uint8_t *put_entry(uint8_t *p, const Secret *s) {
         return p;
 }
 
-int org_index_format(const char *org, Secret *const *by_id, size_t n, uint8_t **ret, size_t *ret_len) {
+static size_t index_size(const char *org, Secret *const *by_id, size_t n, uint32_t *ret_count) {
         size_t size = INDEX_HEADER_MIN + strlen(org) + INDEX_SUM_BYTES;
         uint32_t count = 0;
-
-        if (!org_name_valid(org))
-                return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 if (by_id[i]->stamp.ino != 0) {
                         size += entry_size(by_id[i]);
                         count++;
                 }
-        uint8_t *buf = malloc(size), *p = buf;
-        if (!buf)
-                return -ENOMEM;
+        *ret_count = count;
+        return size;
+}
+
+static void index_fill(uint8_t *buf, const char *org, Secret *const *by_id, size_t n, uint32_t count) {
+        uint8_t *p = buf;
         memcpy(p, INDEX_MAGIC, 8);
         p = put_u32(p + 8, INDEX_VERSION);
         p = put_str(p, org);
@@ -98,23 +99,43 @@ int org_index_format(const char *org, Secret *const *by_id, size_t n, uint8_t **
                 if (by_id[i]->stamp.ino != 0)
                         p = put_entry(p, by_id[i]);
         crypto_generichash(p, INDEX_SUM_BYTES, buf, (size_t) (p - buf), NULL, 0);
+}
+
+int org_index_format(const char *org, Secret *const *by_id, size_t n, uint8_t **ret, size_t *ret_len) {
+        uint32_t count;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        size_t size = index_size(org, by_id, n, &count);
+        uint8_t *buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        index_fill(buf, org, by_id, n, count);
         *ret = buf;
         *ret_len = size;
         return 0;
 }
 
 int store_save_org_index(int state_fd, const char *org, Secret *const *by_id, size_t n) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0;
+        uint32_t count;
 
-        int r = org_index_format(org, by_id, n, &buf, &len);
-        if (r < 0)
-                return r;
+        if (!org_name_valid(org))
+                return -EINVAL;
         _cleanup_free_ char *path = strdup_printf("orgs/%s/index", org);
         if (!path)
                 return -ENOMEM;
+        /* Megabytes for a large org: mapped and unmapped directly, so the
+         * memory goes back at once (from malloc it could stay in the heap:
+         * glibc raises its mmap threshold after a large free). */
+        size_t size = index_size(org, by_id, n, &count);
+        uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (buf == MAP_FAILED)
+                return -ENOMEM;
+        index_fill(buf, org, by_id, n, count);
         /* No directory is created: an org without records has no index. */
-        return write_file_atomic_at(state_fd, path, buf, len, 0600);
+        int r = write_file_atomic_at(state_fd, path, buf, size, 0600);
+        munmap(buf, size);
+        return r;
 }
 
 /* Reading: a cursor that refuses to step past the end. */
@@ -188,23 +209,63 @@ static int get_refs(Cursor *c, Secret *s, char **ret_error) {
         return 0;
 }
 
-static int get_entry(Cursor *c, Secret **ret, char **ret_error) {
-        _cleanup_secret_ Secret *s = calloc(1, sizeof(Secret));
+/* Steps over a string, the way get_str reads one. */
+static bool skip_str(Cursor *c, size_t max) {
+        uint32_t n;
+        if (!get_u32(c, &n) || n > max || (size_t) (c->end - c->p) < n || memchr(c->p, 0, n))
+                return false;
+        c->p += n;
+        return true;
+}
+
+/* Steps over the rest of an entry after its id: a skipped entry is walked,
+ * not built, so an index of records that all changed costs no memory. */
+static bool skip_entry_rest(Cursor *c) {
+        uint64_t u64;
+        uint32_t u32, n_refs;
+
+        if (!skip_str(c, NAME_BYTES_MAX) || !skip_str(c, OV_ID_MAX) || !get_u64(c, &u64) || !get_u64(c, &u64) ||
+            !get_u32(c, &u32) || !get_u32(c, &u32) || !skip_str(c, NONCE_B64_MAX) ||
+            !skip_str(c, CIPHERTEXT_B64_MAX) || !get_u32(c, &n_refs) || n_refs > OV_REFERENCES_MAX)
+                return false;
+        for (uint32_t i = 0; i < n_refs; i++)
+                if (!skip_str(c, OV_REFERENCE_TEXT_MAX) || !skip_str(c, OV_REFERENCE_TEXT_MAX) || !get_u64(c, &u64))
+                        return false;
+        return true;
+}
+
+/* One entry: its stamp and id, then, when keep() wants it (or there is no
+ * keep), the secret, checked like a record; else *ret stays NULL. id gets
+ * the entry's id (OV_ID_MAX + 1 bytes) for the order check. */
+static int get_entry(Cursor *c, org_index_keep_t keep, void *userdata, char *id, Secret **ret, char **ret_error) {
+        _cleanup_secret_ Secret *s = NULL;
+        RecordStamp stamp = {};
         uint64_t mtime_sec;
-        uint32_t mtime_nsec;
+        uint32_t mtime_nsec, id_len;
         int r;
 
-        if (!s)
-                return -ENOMEM;
-        if (!get_u64(c, &s->stamp.ino) || !get_u64(c, &s->stamp.size) || !get_u64(c, &mtime_sec) ||
-            !get_u32(c, &mtime_nsec))
-                return index_fail(ret_error, "truncated entry");
-        if (s->stamp.ino == 0 || mtime_nsec >= 1000000000)
+        *ret = NULL;
+        if (!get_u64(c, &stamp.ino) || !get_u64(c, &stamp.size) || !get_u64(c, &mtime_sec) ||
+            !get_u32(c, &mtime_nsec) || !get_u32(c, &id_len) || id_len > OV_ID_MAX ||
+            (size_t) (c->end - c->p) < id_len)
+                return index_fail(ret_error, "malformed entry");
+        if (stamp.ino == 0 || mtime_nsec >= 1000000000)
                 return index_fail(ret_error, "bad stamp");
-        s->stamp.mtime_sec = (int64_t) mtime_sec;
-        s->stamp.mtime_nsec = mtime_nsec;
-        if (get_str(c, OV_ID_MAX, &s->id) < 0 || (s->id && get_str(c, NAME_BYTES_MAX, &s->name) < 0) ||
-            (s->name && get_str(c, OV_ID_MAX, &s->type) < 0))
+        stamp.mtime_sec = (int64_t) mtime_sec;
+        stamp.mtime_nsec = mtime_nsec;
+        memcpy(id, c->p, id_len);
+        id[id_len] = 0;
+        c->p += id_len;
+        if (strlen(id) != id_len || !secret_id_valid(id))
+                return index_fail(ret_error, "invalid id");
+        if (keep && !keep(id, &stamp, userdata))
+                return skip_entry_rest(c) ? 0 : index_fail(ret_error, "malformed entry");
+
+        s = calloc(1, sizeof(Secret));
+        if (!s || !(s->id = strdup(id)))
+                return -ENOMEM;
+        s->stamp = stamp;
+        if (get_str(c, NAME_BYTES_MAX, &s->name) < 0 || (s->name && get_str(c, OV_ID_MAX, &s->type) < 0))
                 return -ENOMEM;
         if (!s->type || !get_u64(c, &s->created) || !get_u64(c, &s->updated) || !get_u32(c, &s->version) ||
             !get_u32(c, &s->key_id))
@@ -231,14 +292,15 @@ static void free_secrets(Secret **a, size_t n) {
         free(a);
 }
 
-int org_index_parse(const uint8_t *data, size_t len, const char *org, Secret ***ret, size_t *ret_n,
-                    char **ret_error) {
+int org_index_parse_some(const uint8_t *data, size_t len, const char *org, org_index_keep_t keep, void *userdata,
+                         Secret ***ret, size_t *ret_n, char **ret_error) {
         uint8_t sum[INDEX_SUM_BYTES];
         _cleanup_free_ char *index_org = NULL;
+        char id[OV_ID_MAX + 1], prev[OV_ID_MAX + 1] = "";
         uint32_t version, count;
         Secret **secrets = NULL;
         size_t n = 0;
-        int r;
+        int r = 0;
 
         if (len < INDEX_HEADER_MIN + INDEX_SUM_BYTES || memcmp(data, INDEX_MAGIC, 8) != 0)
                 return index_fail(ret_error, "not an org index");
@@ -256,22 +318,27 @@ int org_index_parse(const uint8_t *data, size_t len, const char *org, Secret ***
                 return index_fail(ret_error, "bad entry count");
         if (count > 0 && !(secrets = calloc(count, sizeof(Secret *))))
                 return -ENOMEM;
-        for (; n < count; n++) {
-                r = get_entry(&c, &secrets[n], ret_error);
-                if (r >= 0 && n > 0 && strcmp(secrets[n - 1]->id, secrets[n]->id) >= 0) {
-                        n++;
+        for (uint32_t i = 0; i < count && r >= 0; i++) {
+                r = get_entry(&c, keep, userdata, id, &secrets[n], ret_error);
+                if (r >= 0 && i > 0 && strcmp(prev, id) >= 0)
                         r = index_fail(ret_error, "entries out of order or duplicate");
-                }
-                if (r < 0) {
-                        free_secrets(secrets, n);
-                        return r;
-                }
+                if (secrets[n])
+                        n++;
+                if (r >= 0)
+                        strcpy(prev, id);
         }
-        if (c.p != c.end) {
+        if (r >= 0 && c.p != c.end)
+                r = index_fail(ret_error, "trailing bytes");
+        if (r < 0) {
                 free_secrets(secrets, n);
-                return index_fail(ret_error, "trailing bytes");
+                return r;
         }
         *ret = secrets;
         *ret_n = n;
         return 0;
+}
+
+int org_index_parse(const uint8_t *data, size_t len, const char *org, Secret ***ret, size_t *ret_n,
+                    char **ret_error) {
+        return org_index_parse_some(data, len, org, NULL, NULL, ret, ret_n, ret_error);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -234,24 +235,66 @@ static int load_record(int dir_fd, const char *org, const char *name, const Reco
         return 0;
 }
 
-/* The org index as read at load: its secrets (sorted by id), which of them
- * a record file confirmed, its own mtime, and a hash table of the ids
- * (position + 1, 0 when free) so each directory entry finds its entry
- * without a binary search's string compares. */
-typedef struct LoadedIndex {
-        Secret **secrets;
-        size_t n;
-        bool *taken;
-        struct timespec mtime;
+/* A file of secrets/ as listed at load, with its stamp (taken before any
+ * read: a file replaced meanwhile has a newer stamp than its content). */
+typedef struct Listed {
+        char *name;
+        RecordStamp stamp;
+        bool from_index;
+} Listed;
+
+/* The listing of secrets/ and a hash table of its record ids (position + 1,
+ * 0 when free), so each index entry finds its file in a probe or two. */
+typedef struct Listing {
+        Listed *files;
+        size_t n, allocated;
         uint32_t *slots;
         size_t mask;
-} LoadedIndex;
+        struct timespec index_mtime;
+        size_t index_entries;
+} Listing;
 
-static void loaded_index_clear(LoadedIndex *x) {
-        free_secrets(x->secrets, x->n);
-        free(x->taken);
-        free(x->slots);
-        *x = (LoadedIndex) {};
+static void listing_clear(Listing *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->files[i].name);
+        free(l->files);
+        free(l->slots);
+        *l = (Listing) {};
+}
+
+static void stamp_of_file(int dir_fd, const char *name, RecordStamp *ret) {
+        struct stat st;
+        *ret = (RecordStamp) {};
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                stamp_from_stat(&st, ret);
+}
+
+/* Every entry of secrets/ but temp leftovers, with its stamp. */
+static int list_secrets_dir(DIR *d, Listing *l) {
+        struct dirent *de;
+
+        while ((errno = 0, de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (is_temp_name(de->d_name))
+                        continue;       /* removed before; one we could not remove */
+                if (l->n == l->allocated) {
+                        size_t m = l->allocated ? l->allocated * 2 : 64;
+                        Listed *a = reallocarray(l->files, m, sizeof(Listed));
+                        if (!a)
+                                return -ENOMEM;
+                        l->files = a;
+                        l->allocated = m;
+                }
+                Listed *f = &l->files[l->n];
+                f->name = strdup(de->d_name);
+                if (!f->name)
+                        return -ENOMEM;
+                f->from_index = false;
+                stamp_of_file(dirfd(d), de->d_name, &f->stamp);
+                l->n++;
+        }
+        return errno != 0 ? -errno : 0;
 }
 
 static size_t id_hash(const char *s, size_t len) {
@@ -261,21 +304,56 @@ static size_t id_hash(const char *s, size_t len) {
         return (size_t) (h ^ (h >> 32));
 }
 
-static int loaded_index_hash(LoadedIndex *x) {
+static int listing_hash(Listing *l) {
         size_t size = 16;
-        while (size < x->n * 2)
+        while (size < l->n * 2)
                 size *= 2;
-        x->slots = calloc(size, sizeof(uint32_t));
-        if (!x->slots)
+        l->slots = calloc(size, sizeof(uint32_t));
+        if (!l->slots)
                 return -ENOMEM;
-        x->mask = size - 1;
-        for (size_t i = 0; i < x->n; i++) {
-                size_t h = id_hash(x->secrets[i]->id, strlen(x->secrets[i]->id)) & x->mask;
-                while (x->slots[h] != 0)
-                        h = (h + 1) & x->mask;
-                x->slots[h] = (uint32_t) i + 1;
+        l->mask = size - 1;
+        for (size_t i = 0; i < l->n; i++) {
+                const char *name = l->files[i].name;
+                if (!has_suffix(name, ".json"))
+                        continue;
+                size_t h = id_hash(name, strlen(name) - strlen(".json")) & l->mask;
+                while (l->slots[h] != 0)
+                        h = (h + 1) & l->mask;
+                l->slots[h] = (uint32_t) i + 1;
         }
         return 0;
+}
+
+static Listed *listing_find(const Listing *l, const char *id) {
+        size_t len = strlen(id);
+        for (size_t h = id_hash(id, len) & l->mask; l->slots[h] != 0; h = (h + 1) & l->mask) {
+                Listed *f = &l->files[l->slots[h] - 1];
+                if (strncmp(f->name, id, len) == 0 && strcmp(f->name + len, ".json") == 0)
+                        return f;
+        }
+        return NULL;
+}
+
+static bool stamp_equal(const RecordStamp *a, const RecordStamp *b) {
+        return a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
+               a->mtime_nsec == b->mtime_nsec;
+}
+
+/* An index entry is used when <id>.json has the stamp it holds. Not when
+ * the stamp is not older than the index itself, though: the file may have
+ * been replaced within the same clock tick by one with the same inode number
+ * and size (git's "racy" entries). */
+static bool index_keep(const char *id, const RecordStamp *stamp, void *userdata) {
+        Listing *l = userdata;
+        Listed *f = listing_find(l, id);
+        bool older = stamp->mtime_sec < l->index_mtime.tv_sec ||
+                     (stamp->mtime_sec == l->index_mtime.tv_sec && stamp->mtime_nsec < l->index_mtime.tv_nsec);
+
+        l->index_entries++;
+        if (!f || f->from_index || !older || !stamp_equal(&f->stamp, stamp))
+                return false;
+        f->from_index = true;
+        return true;
 }
 
 static int read_all(int fd, uint8_t *buf, size_t len) {
@@ -293,14 +371,27 @@ static int read_all(int fd, uint8_t *buf, size_t len) {
         return 0;
 }
 
-/* Reads orgs/<org>/index: 0, -ENOENT when there is none, -ENOMEM, or
- * another negative errno (logged) when it is unusable and must be ignored. */
-static int read_org_index(int state_fd, const char *org, LoadedIndex *ret) {
+/* Reads orgs/<org>/index and takes from it the secrets whose files in l
+ * match: 0, -ENOENT when there is none, -ENOMEM, or another negative errno
+ * (logged) when it is unusable and must be ignored. */
+/* Megabytes for a large org: mapped and unmapped directly, so the memory
+ * goes back at once (from malloc it could stay in the heap: glibc raises its
+ * mmap threshold after a large free). */
+typedef struct Mapped {
+        uint8_t *p;
+        size_t len;
+} Mapped;
+
+static void mapped_free(Mapped *m) {
+        if (m->p)
+                munmap(m->p, m->len);
+}
+
+static int read_org_index(int state_fd, const char *org, Listing *l, Secret ***ret, size_t *ret_n) {
         _cleanup_free_ char *path = strdup_printf("orgs/%s/index", org);
         _cleanup_free_ char *error = NULL;
-        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_(mapped_free) Mapped buf = {};
         _cleanup_close_ int fd = -1;
-        LoadedIndex x = {};
         struct stat st;
         int r;
 
@@ -317,85 +408,49 @@ static int read_org_index(int state_fd, const char *org, LoadedIndex *ret) {
                 r = -errno;
         else if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size > INDEX_FILE_MAX)
                 r = -EBADMSG;
-        else if (!(buf = malloc((size_t) st.st_size + 1)))
-                return -ENOMEM;
-        else
-                r = read_all(fd, buf, (size_t) st.st_size);
-        if (r >= 0)
-                r = org_index_parse(buf, (size_t) st.st_size, org, &x.secrets, &x.n, &error);
-        if (r == -ENOMEM)
-                return r;
+        else if (st.st_size == 0)
+                r = -EBADMSG;
+        else {
+                buf.len = (size_t) st.st_size;
+                buf.p = mmap(NULL, buf.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (buf.p == MAP_FAILED) {
+                        buf.p = NULL;
+                        return -ENOMEM;
+                }
+                r = read_all(fd, buf.p, buf.len);
+        }
+        if (r >= 0) {
+                l->index_mtime = st.st_mtim;
+                r = org_index_parse_some(buf.p, buf.len, org, index_keep, l, ret, ret_n, &error);
+        }
         if (r < 0) {
-                log_info("Org %s: ignoring its index: %s", org, error ?: strerror(-r));
-                return r;
+                for (size_t i = 0; i < l->n; i++)
+                        l->files[i].from_index = false;
+                if (r != -ENOMEM)
+                        log_info("Org %s: ignoring its index: %s", org, error ?: strerror(-r));
         }
-        x.taken = calloc(x.n + 1, sizeof(bool));
-        if (!x.taken || loaded_index_hash(&x) < 0) {
-                loaded_index_clear(&x);
-                return -ENOMEM;
-        }
-        x.mtime = st.st_mtim;
-        *ret = x;
-        return 0;
-}
-
-static bool stamp_equal(const RecordStamp *a, const RecordStamp *b) {
-        return a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
-               a->mtime_nsec == b->mtime_nsec;
-}
-
-/* The index entry for record file name when the file still has the stamp
- * the entry holds, else NULL. An entry with an mtime not older than the
- * index itself is not trusted: the file may have been replaced within the
- * same clock tick by one with the same inode number and size (the "racy
- * git" problem). */
-static Secret *index_take(LoadedIndex *x, const char *name, const RecordStamp *stamp) {
-        size_t len = strlen(name);
-
-        if (x->n == 0 || !has_suffix(name, ".json"))
-                return NULL;
-        len -= strlen(".json");
-        for (size_t h = id_hash(name, len) & x->mask; x->slots[h] != 0; h = (h + 1) & x->mask) {
-                size_t i = x->slots[h] - 1;
-                Secret *s = x->secrets[i];
-                if (strncmp(s->id, name, len) != 0 || s->id[len] != 0)
-                        continue;
-                bool older = s->stamp.mtime_sec < x->mtime.tv_sec ||
-                             (s->stamp.mtime_sec == x->mtime.tv_sec && s->stamp.mtime_nsec < x->mtime.tv_nsec);
-                if (x->taken[i] || !older || !stamp_equal(&s->stamp, stamp))
-                        return NULL;
-                x->taken[i] = true;
-                return s;
-        }
-        return NULL;
+        return r;
 }
 
 static int by_id_qsort(const void *a, const void *b) {
         return strcmp((*(Secret *const *) a)->id, (*(Secret *const *) b)->id);
 }
 
-/* The index entries the files confirmed merged with the records parsed
- * (sorted here), by id; both arrays give up their secrets. */
-static int merge_by_id(LoadedIndex *x, Secret **parsed, size_t n_parsed, Secret ***ret, size_t *ret_n) {
-        size_t n_taken = 0, n = 0, j = 0;
-
-        for (size_t i = 0; i < x->n; i++)
-                n_taken += x->taken[i];
-        Secret **out = reallocarray(NULL, n_taken + n_parsed + 1, sizeof(Secret *));
+/* The secrets taken from the index (sorted by id) merged with the records
+ * parsed (sorted here), by id; both arrays give up their secrets. */
+static int merge_by_id(Secret **indexed, size_t n_indexed, Secret **parsed, size_t n_parsed,
+                       Secret ***ret, size_t *ret_n) {
+        size_t n = 0, i = 0, j = 0;
+        Secret **out = reallocarray(NULL, n_indexed + n_parsed + 1, sizeof(Secret *));
         if (!out)
                 return -ENOMEM;
         if (n_parsed > 1)
                 qsort(parsed, n_parsed, sizeof(Secret *), by_id_qsort);
-        for (size_t i = 0; i < x->n; i++) {
-                if (!x->taken[i])
-                        continue;
-                while (j < n_parsed && strcmp(parsed[j]->id, x->secrets[i]->id) < 0)
+        while (i < n_indexed || j < n_parsed)
+                if (j == n_parsed || (i < n_indexed && strcmp(indexed[i]->id, parsed[j]->id) < 0))
+                        out[n++] = indexed[i++];
+                else
                         out[n++] = parsed[j++];
-                out[n++] = x->secrets[i];
-                x->secrets[i] = NULL;
-        }
-        while (j < n_parsed)
-                out[n++] = parsed[j++];
         *ret = out;
         *ret_n = n;
         return 0;
@@ -403,14 +458,13 @@ static int merge_by_id(LoadedIndex *x, Secret **parsed, size_t n_parsed, Secret 
 
 int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined,
                    bool *ret_index_stale) {
-        _cleanup_(loaded_index_clear) LoadedIndex index = {};
+        _cleanup_(listing_clear) Listing listing = {};
         _cleanup_free_ char *dir_path = NULL, *org_dir = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        Secret **parsed = NULL, **secrets = NULL;
-        size_t n_parsed = 0, allocated = 0, n_taken = 0, n = 0;
+        Secret **indexed = NULL, **parsed = NULL, **secrets = NULL;
+        size_t n_indexed = 0, n_parsed = 0, allocated = 0, n = 0;
         unsigned quarantined = 0;
-        struct dirent *de;
-        int r = 0, index_r;
+        int r, index_r;
 
         if (!org_name_valid(org))
                 return -EINVAL;
@@ -422,39 +476,34 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
                 return -ENOMEM;
         remove_leftovers(state_fd, org_dir);    /* org.json, usage.json, index */
         remove_leftovers(state_fd, dir_path);
-        index_r = read_org_index(state_fd, org, &index);
+        d = opendir_at(state_fd, dir_path);
+        if (!d && errno != ENOENT)
+                return -errno;
+        if (d) {                /* else an org without records yet */
+                r = list_secrets_dir(d, &listing);
+                if (r < 0)
+                        return r;
+        }
+        r = listing_hash(&listing);
+        if (r < 0)
+                return r;
+        index_r = read_org_index(state_fd, org, &listing, &indexed, &n_indexed);
         if (index_r == -ENOMEM)
                 return index_r;
-        d = opendir_at(state_fd, dir_path);
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                goto done;              /* an org without records yet */
-        }
 
-        while ((errno = 0, de = readdir(d))) {
+        for (size_t i = 0; i < listing.n; i++) {
+                const Listed *f = &listing.files[i];
                 _cleanup_free_ char *reason = NULL;
-                RecordStamp stamp = {};
-                struct stat st;
                 Secret *s = NULL;
 
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                if (f->from_index)
                         continue;
-                if (is_temp_name(de->d_name))
-                        continue;       /* removed above; one we could not remove */
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-                        stamp_from_stat(&st, &stamp);
-                if (index_take(&index, de->d_name, &stamp)) {
-                        n_taken++;
-                        continue;
-                }
-                r = load_record(dirfd(d), org, de->d_name, &stamp, &s, &reason);
+                r = load_record(dirfd(d), org, f->name, &f->stamp, &s, &reason);
                 if (r == -ENOMEM)
                         goto fail;
                 if (r < 0) {
-                        if (store_quarantine(state_fd, org, de->d_name, reason) >= 0)
+                        if (store_quarantine(state_fd, org, f->name, reason) >= 0)
                                 quarantined++;
-                        r = 0;
                         continue;
                 }
                 r = push_secret(&parsed, &n_parsed, &allocated, s);
@@ -463,14 +512,10 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
                         goto fail;
                 }
         }
-        if (errno != 0) {
-                r = -errno;
-                goto fail;
-        }
-done:
-        r = merge_by_id(&index, parsed, n_parsed, &secrets, &n);
+        r = merge_by_id(indexed, n_indexed, parsed, n_parsed, &secrets, &n);
         if (r < 0)
                 goto fail;
+        free(indexed);
         free(parsed);
         *ret = secrets;
         *ret_n = n;
@@ -479,9 +524,11 @@ done:
         /* Rewrite an index that missed a record or named one that is gone,
          * and make one for an org with records but none. */
         if (ret_index_stale)
-                *ret_index_stale = index_r < 0 ? (index_r != -ENOENT || n > 0) : (n_parsed > 0 || n_taken < index.n);
+                *ret_index_stale = index_r < 0 ? (index_r != -ENOENT || n > 0)
+                                               : (n_parsed > 0 || n_indexed < listing.index_entries);
         return 0;
 fail:
+        free_secrets(indexed, n_indexed);
         free_secrets(parsed, n_parsed);
         return r;
 }
