@@ -61,7 +61,7 @@ int vault_add_reference(Vault *v, const char *org, const char *id, const char *f
 int vault_remove_reference(Vault *v, const char *org, const char *id, const char *feature, const char *target, OvError *e);
 
 /* Decrypts the value: *ret_json is {"type": ..., "fields": {...}} as
- * sodium_malloc'd text (free with crypto_free_plain). Sets LastUsed/By in
+ * text in locked memory (free with crypto_free_plain). Sets LastUsed/By in
  * memory; flushed by vault_flush_usage. */
 int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by,
                   char **ret_json, size_t *ret_len, OvError *e);
@@ -72,9 +72,10 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
 /* New data key, every record re-sealed; resumable after a crash. */
 int vault_rotate_keys(Vault *v, const char *org, OvError *e);
 
-/* Writes LastUsed of orgs with pending changes (no-op when none). */
+/* Writes lazy state of orgs with pending changes: LastUsed (usage.json) and
+ * the org index (a load cache). No-op when none. */
 int vault_flush_usage(Vault *v);
-bool vault_usage_dirty(const Vault *v);
+bool vault_usage_dirty(const Vault *v);        /* lazy state pending */
 
 typedef struct VaultStatus {
         bool sealed;

@@ -1152,9 +1152,9 @@ int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by
 
         /* The type is a slug (no escaping needed) and the plaintext is the
          * fields' JSON object we sealed: splice them without a parse, so the
-         * value is only ever in sodium_malloc'd memory. */
+         * value is only ever in locked memory (crypto_alloc_plain). */
         size_t n = strlen(head) + strlen(s->type) + strlen(middle) + len + strlen(tail);
-        char *out = sodium_malloc(n + 1);
+        char *out = crypto_alloc_plain(n + 1);
         if (!out) {
                 crypto_free_plain(plain);
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
@@ -1204,7 +1204,7 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
                 return ov_error_set(e, OV_ERR_NOT_FOUND, "Secret %s has no field %s", id, field ?: "");
         }
         size_t n = json_string_length(f);
-        char *out = sodium_malloc(n + 1);
+        char *out = crypto_alloc_plain(n + 1);
         if (out) {
                 memcpy(out, json_string_value(f), n);
                 out[n] = 0;
