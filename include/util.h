@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -65,6 +66,11 @@ bool ascii_strcase_contains(const char *haystack, const char *needle);
 int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode);
 /* Same, for a JSON document (compact, trailing newline). */
 int write_json_atomic_at(int dir_fd, const char *name, json_t *doc, mode_t mode);
+/* Both, also giving the written file's stat (taken before the rename, which
+ * keeps its inode, size and mtime). */
+int write_file_atomic_stat_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode,
+                              struct stat *ret_st);
+int write_json_atomic_stat_at(int dir_fd, const char *name, json_t *doc, mode_t mode, struct stat *ret_st);
 /* mkdir -p relative to dir_fd (mode for each created level). */
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode);
 int fsync_dir_at(int dir_fd, const char *path);

@@ -117,22 +117,28 @@ static void stamp_from_stat(const struct stat *st, RecordStamp *ret) {
 
 int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp) {
         struct stat st;
+        int r;
 
         if (ret_stamp)
                 *ret_stamp = (RecordStamp) {};
         if (!org_name_valid(org) || !secret_id_valid(s->id))
                 return -EINVAL;
-        int r = ensure_org_dirs(state_fd, org);
-        if (r < 0)
-                return r;
         _cleanup_json_ json_t *j = secret_to_json(s, org);
         _cleanup_free_ char *path = strdup_printf("orgs/%s/secrets/%s.json", org, s->id);
         if (!j || !path)
                 return -ENOMEM;
-        r = write_json_atomic_at(state_fd, path, j, FILE_MODE);
+        /* secrets/ exists but for an org's first record: make it only when
+         * the write finds it missing, not a lookup per write. */
+        r = write_json_atomic_stat_at(state_fd, path, j, FILE_MODE, &st);
+        if (r == -ENOENT) {
+                r = ensure_org_dirs(state_fd, org);
+                if (r < 0)
+                        return r;
+                r = write_json_atomic_stat_at(state_fd, path, j, FILE_MODE, &st);
+        }
         if (r < 0)
                 return r;
-        if (ret_stamp && fstatat(state_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        if (ret_stamp)
                 stamp_from_stat(&st, ret_stamp);
         return 0;
 }

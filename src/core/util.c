@@ -217,7 +217,8 @@ static int write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
-int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode) {
+int write_file_atomic_stat_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode,
+                              struct stat *ret_st) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         const char *slash = strrchr(name, '/');
         const char *base = slash ? slash + 1 : name;
@@ -241,6 +242,10 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
                 r = -errno;
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
+        /* From the fd, not the name after the rename: one lookup less, and
+         * the rename keeps the inode, size and mtime. */
+        if (r == 0 && ret_st && fstat(fd, ret_st) < 0)
+                r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
         if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
@@ -252,7 +257,11 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
         return fsync_dir_at(dir_fd, dir);
 }
 
-int write_json_atomic_at(int dir_fd, const char *name, json_t *doc, mode_t mode) {
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode) {
+        return write_file_atomic_stat_at(dir_fd, name, data, len, mode, NULL);
+}
+
+int write_json_atomic_stat_at(int dir_fd, const char *name, json_t *doc, mode_t mode, struct stat *ret_st) {
         _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
         if (!text)
                 return -ENOMEM;
@@ -263,7 +272,11 @@ int write_json_atomic_at(int dir_fd, const char *name, json_t *doc, mode_t mode)
         text = withnl;
         text[n] = '\n';
         text[n + 1] = 0;
-        return write_file_atomic_at(dir_fd, name, text, n + 1, mode);
+        return write_file_atomic_stat_at(dir_fd, name, text, n + 1, mode, ret_st);
+}
+
+int write_json_atomic_at(int dir_fd, const char *name, json_t *doc, mode_t mode) {
+        return write_json_atomic_stat_at(dir_fd, name, doc, mode, NULL);
 }
 
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode) {
