@@ -1134,6 +1134,15 @@ static void note_use(Org *o, Secret *s, const char *used_by) {
         o->usage_dirty = true;
 }
 
+/* The secret and its decrypted fields (free with crypto_free_plain). */
+static int open_secret_value(Vault *v, const char *org, const char *id, Org **ret_org, Secret **ret_secret,
+                             char **ret_plain, size_t *ret_len, OvError *e) {
+        int r = org_secret(v, org, id, ret_org, ret_secret, e);
+        if (r < 0)
+                return r;
+        return open_value(v, *ret_org, *ret_secret, ret_plain, ret_len, e);
+}
+
 int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by,
                   char **ret_json, size_t *ret_len, OvError *e) {
         static const char head[] = "{\"type\":\"", middle[] = "\",\"fields\":", tail[] = "}";
@@ -1143,10 +1152,7 @@ int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by
         Org *o = NULL;
         int r;
 
-        r = org_secret(v, org, id, &o, &s, e);
-        if (r < 0)
-                return r;
-        r = open_value(v, o, s, &plain, &len, e);
+        r = open_secret_value(v, org, id, &o, &s, &plain, &len, e);
         if (r < 0)
                 return r;
 
@@ -1190,10 +1196,7 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
         Org *o = NULL;
         int r;
 
-        r = org_secret(v, org, id, &o, &s, e);
-        if (r < 0)
-                return r;
-        r = open_value(v, o, s, &plain, &len, e);
+        r = open_secret_value(v, org, id, &o, &s, &plain, &len, e);
         if (r < 0)
                 return r;
         json_t *j = json_loadb(plain, len, 0, NULL);

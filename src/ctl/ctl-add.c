@@ -508,9 +508,23 @@ static int finish_saved(Ctl *c, AddState *s, sd_bus_message *reply) {
         return 0;
 }
 
+/* What add and update share once the type's fields are known: ask (or read)
+ * the values, save them, re-asking a rejected field, and say what was saved. */
+static int prompt_and_save(Ctl *c, AddState *s) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = collect_values(c, s);
+        if (r == 0)
+                r = save_loop(c, s, &reply);
+        if (r == 0)
+                r = finish_saved(c, s, reply);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
 int verb_add(Ctl *c) {
         _cleanup_free_ char *picked = NULL;
-        sd_bus_message *reply = NULL;
         AddState s = { .tty = -1 };
         int r;
 
@@ -542,19 +556,13 @@ int verb_add(Ctl *c) {
                 r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
                 goto out;
         }
-        r = collect_values(c, &s);
-        if (r == 0)
-                r = save_loop(c, &s, &reply);
-        if (r == 0)
-                r = finish_saved(c, &s, reply);
+        r = prompt_and_save(c, &s);
 out:
-        sd_bus_message_unref(reply);
         add_state_clear(&s);
         return r;
 }
 
 int verb_update(Ctl *c) {
-        sd_bus_message *reply = NULL;
         SecretRef ref = {};
         AddState s = { .tty = -1 };
         int r;
@@ -574,13 +582,8 @@ int verb_update(Ctl *c) {
         if (s.tty >= 0)
                 tty_printf(s.tty, "Replacing the value of \"%s\" (%s, %s). ^D or ^C cancels; nothing changes until the end.\n",
                            ref.name, ref.id, ref.type);
-        r = collect_values(c, &s);
-        if (r == 0)
-                r = save_loop(c, &s, &reply);
-        if (r == 0)
-                r = finish_saved(c, &s, reply);
+        r = prompt_and_save(c, &s);
 out:
-        sd_bus_message_unref(reply);
         add_state_clear(&s);
         secret_ref_clear(&ref);
         return r;

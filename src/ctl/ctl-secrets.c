@@ -149,6 +149,19 @@ static int get_secret(Ctl *c, const char *id, json_t **ret) {
         return 0;
 }
 
+/* GetSecret of SECRET given as an id or a display name. */
+static int get_named_secret(Ctl *c, const char *secret, json_t **ret) {
+        SecretRef s = {};
+        int r;
+
+        r = ctl_find_secret(c, secret, &s);
+        if (r > 0)
+                return r;
+        r = get_secret(c, s.id, ret);
+        secret_ref_clear(&s);
+        return r;
+}
+
 /* References are (feature, target, added µs) structs. */
 static const char *ref_part(json_t *ref, size_t i) {
         return json_string_value(json_array_get(ref, i)) ?: "?";
@@ -191,17 +204,12 @@ static uint64_t meta_time(json_t *meta, const char *key) {
 
 int verb_show(Ctl *c) {
         _cleanup_json_ json_t *meta = NULL;
-        SecretRef s = {};
         char when[TIME_BUF];
         json_t *refs, *v, *by;
         size_t i;
         int r;
 
-        r = ctl_find_secret(c, c->args[0], &s);
-        if (r > 0)
-                return r;
-        r = get_secret(c, s.id, &meta);
-        secret_ref_clear(&s);
+        r = get_named_secret(c, c->args[0], &meta);
         if (r > 0)
                 return r;
         refs = json_object_get(meta, "References");
@@ -248,16 +256,11 @@ int verb_refs(Ctl *c) {
         static const char *const headers[] = { "FEATURE", "TARGET", "ADDED" };
         _cleanup_json_ json_t *meta = NULL;
         _cleanup_table_ Table *t = NULL;
-        SecretRef s = {};
         json_t *refs, *v;
         size_t i;
         int r;
 
-        r = ctl_find_secret(c, c->args[0], &s);
-        if (r > 0)
-                return r;
-        r = get_secret(c, s.id, &meta);
-        secret_ref_clear(&s);
+        r = get_named_secret(c, c->args[0], &meta);
         if (r > 0)
                 return r;
         refs = json_object_get(meta, "References");

@@ -180,16 +180,21 @@ int verb_types(Ctl *c) {
         return 0;
 }
 
+static json_t *strv_json(char **l) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && l && l[i]; i++)
+                if (json_array_append_new(a, json_string(l[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
 static json_t *fields_json(const FieldInfo *f, size_t n) {
         json_t *a = json_array();
 
         for (size_t i = 0; a && i < n; i++) {
-                json_t *allowed = json_array();
-                for (size_t j = 0; allowed && f[i].allowed && f[i].allowed[j]; j++)
-                        if (json_array_append_new(allowed, json_string(f[i].allowed[j])) < 0) {
-                                json_decref(allowed);
-                                allowed = NULL;
-                        }
+                json_t *allowed = strv_json(f[i].allowed);
                 if (json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:b,s:b,s:s,s:o*}", "id", f[i].id, "label", f[i].label,
                                                        "kind", f[i].kind, "required", f[i].required, "secret",
                                                        f[i].secret, "description", f[i].description, "allowed",
@@ -212,16 +217,6 @@ static int type_notes(Ctl *c, const char *type, char ***ret) {
         r = sd_bus_message_read_strv(reply, ret);
         sd_bus_message_unref(reply);
         return r < 0 ? read_error(r, "the type's notes") : 0;
-}
-
-static json_t *strv_json(char **l) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                if (json_array_append_new(a, json_string(l[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
 }
 
 static void print_field(const FieldInfo *f, size_t label_width) {
