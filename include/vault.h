@@ -53,6 +53,13 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
               json_t *fields, char **ret_id, char ***ret_warnings, OvError *e);
 int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
                  uint32_t *ret_version, char ***ret_warnings, OvError *e);
+/* The same checks as vault_add/vault_update, in the same order, with the
+ * same errors, writing nothing (the page's "Next"). name may be NULL or ""
+ * (not chosen yet): then only the name's checks are skipped. */
+int vault_check_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
+                    json_t *fields, char ***ret_warnings, OvError *e);
+int vault_check_update(Vault *v, const char *org, const char *id, json_t *fields, char ***ret_warnings,
+                       OvError *e);
 int vault_rename(Vault *v, const char *org, const char *id, const char *name, OvError *e);
 /* Refuses with OV_ERR_IN_USE listing the references unless force; on a
  * forced delete *ret_broken gets the references it broke ("feature target"). */

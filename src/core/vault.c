@@ -835,6 +835,52 @@ static int pick_id(const Org *o, const char *name, char **ret) {
         }
 }
 
+/* Everything an add checks before it writes, in the order a real add meets
+ * them: the type, the name and id, every field, then the org's state. A
+ * "Next" step has no name yet: name NULL skips the name's checks. */
+static int add_check(Vault *v, const char *org, const char *type, const char *name, const char *id,
+                     json_t *fields, const SecretType **ret_type, Org **ret_org, ValidationResult *res,
+                     char ***ret_warnings, OvError *e) {
+        const SecretType *t;
+        Org *o = NULL;
+        int r;
+
+        if (!type || !(t = type_registry_find(v->types, type)))
+                return ov_error_set(e, OV_ERR_UNKNOWN_TYPE, "Unknown secret type %s", type ?: "");
+        if (name && !display_name_valid(name))
+                return ov_error_set(e, OV_ERR_INVALID_ARGS,
+                                    "A name is 1-%d characters of text without control characters", OV_NAME_MAX);
+        if (id && *id && !secret_id_valid(id))
+                return ov_error_set(e, OV_ERR_INVALID_ARGS, "Invalid id: [a-z0-9][a-z0-9_-]{0,63}");
+        r = validate_fields(t, fields, res, ret_warnings, e);
+        if (r < 0)
+                return r;
+        r = org_get(v, org, &o, e);
+        if (r < 0)
+                return r;
+        const Secret *other = name ? org_find_name(o, name, NULL) : NULL;
+        if (other)
+                return ov_error_set(e, OV_ERR_NAME_EXISTS, "A secret named \"%s\" already exists in org %s",
+                                    other->name, org);
+        if (id && *id && org_find(o, id))
+                return ov_error_set(e, OV_ERR_NAME_EXISTS, "A secret with id %s already exists in org %s", id, org);
+        r = org_keys_usable(v, o, e);
+        if (r < 0)
+                return r;
+        *ret_type = t;
+        *ret_org = o;
+        return 0;
+}
+
+int vault_check_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
+                    json_t *fields, char ***ret_warnings, OvError *e) {
+        _cleanup_(validation_result_clear) ValidationResult res = {};
+        const SecretType *t;
+        Org *o;
+
+        return add_check(v, org, type, name && *name ? name : NULL, id, fields, &t, &o, &res, ret_warnings, e);
+}
+
 int vault_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
               json_t *fields, char **ret_id, char ***ret_warnings, OvError *e) {
         _cleanup_(validation_result_clear) ValidationResult res = {};
@@ -844,26 +890,7 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
         Org *o = NULL;
         int r;
 
-        if (!type || !(t = type_registry_find(v->types, type)))
-                return ov_error_set(e, OV_ERR_UNKNOWN_TYPE, "Unknown secret type %s", type ?: "");
-        if (!display_name_valid(name))
-                return ov_error_set(e, OV_ERR_INVALID_ARGS,
-                                    "A name is 1-%d characters of text without control characters", OV_NAME_MAX);
-        if (id && *id && !secret_id_valid(id))
-                return ov_error_set(e, OV_ERR_INVALID_ARGS, "Invalid id: [a-z0-9][a-z0-9_-]{0,63}");
-        r = validate_fields(t, fields, &res, &warnings, e);
-        if (r < 0)
-                return r;
-        r = org_get(v, org, &o, e);
-        if (r < 0)
-                return r;
-        const Secret *other = org_find_name(o, name, NULL);
-        if (other)
-                return ov_error_set(e, OV_ERR_NAME_EXISTS, "A secret named \"%s\" already exists in org %s",
-                                    other->name, org);
-        if (id && *id && org_find(o, id))
-                return ov_error_set(e, OV_ERR_NAME_EXISTS, "A secret with id %s already exists in org %s", id, org);
-        r = org_keys_usable(v, o, e);
+        r = add_check(v, org, type, name ?: "", id, fields, &t, &o, &res, &warnings, e);
         if (r < 0)
                 return r;
         if (org_reserve(o) < 0)
@@ -894,11 +921,9 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
         return 0;
 }
 
-int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
-                 uint32_t *ret_version, char ***ret_warnings, OvError *e) {
-        _cleanup_(validation_result_clear) ValidationResult res = {};
-        _cleanup_strv_free_ char **warnings = NULL;
-        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+/* Everything an update checks before it writes. */
+static int update_check(Vault *v, const char *org, const char *id, json_t *fields, Org **ret_org,
+                        Secret **ret, ValidationResult *res, char ***ret_warnings, OvError *e) {
         const SecretType *t;
         Secret *s = NULL;
         Org *o = NULL;
@@ -910,11 +935,40 @@ int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
         t = type_registry_find(v->types, s->type);
         if (!t)
                 return ov_error_set(e, OV_ERR_UNKNOWN_TYPE, "Unknown secret type %s", s->type);
-        r = validate_fields(t, fields, &res, &warnings, e);
+        r = validate_fields(t, fields, res, ret_warnings, e);
         if (r < 0)
                 return r;
         if (s->version == UINT32_MAX)
                 return ov_error_set(e, OV_ERR_INVALID_ARGS, "Secret %s has reached its last version", id);
+        r = org_keys_usable(v, o, e);
+        if (r < 0)
+                return r;
+        *ret_org = o;
+        *ret = s;
+        return 0;
+}
+
+int vault_check_update(Vault *v, const char *org, const char *id, json_t *fields, char ***ret_warnings,
+                       OvError *e) {
+        _cleanup_(validation_result_clear) ValidationResult res = {};
+        Secret *s;
+        Org *o;
+
+        return update_check(v, org, id, fields, &o, &s, &res, ret_warnings, e);
+}
+
+int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
+                 uint32_t *ret_version, char ***ret_warnings, OvError *e) {
+        _cleanup_(validation_result_clear) ValidationResult res = {};
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+        Secret *s = NULL;
+        Org *o = NULL;
+        int r;
+
+        r = update_check(v, org, id, fields, &o, &s, &res, &warnings, e);
+        if (r < 0)
+                return r;
 
         Secret next = *s;
         r = seal_fields(v, o, s->id, s->type, res.normalized, &next.key_id, &nonce, &ct, e);

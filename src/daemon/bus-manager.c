@@ -166,11 +166,11 @@ static int read_fields(sd_bus_message *msg, json_t **ret, sd_bus_error *error) {
         return 0;
 }
 
-/* Reads a{sv} whose keys must all be known: name → string or uint32. */
+/* Reads a{sv} whose keys must all be known: name → string, uint32 or boolean. */
 typedef struct OptionSpec {
         const char *name;
-        char type;               /* 's' or 'u' */
-        void *target;            /* const char ** or uint32_t * */
+        char type;               /* 's', 'u' or 'b' */
+        void *target;            /* const char **, uint32_t * or int * */
 } OptionSpec;
 
 static int read_options(sd_bus_message *msg, const OptionSpec *spec, size_t n_spec, sd_bus_error *error) {
@@ -525,6 +525,9 @@ static int send_with_warnings(sd_bus_message *reply, char **warnings) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* AddSecret; with the option validate_only it is the page's "Next": the
+ * same authorization and checks as a real add (a name is optional then),
+ * nothing written, no audit record but a refusal, and ("", warnings). */
 static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
@@ -532,6 +535,7 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         _cleanup_free_ char *new_id = NULL;
         const char *org, *type, *name, *id = NULL;
         Manager *m = userdata;
+        int validate_only = 0;
         OvError e = {};
         Call c;
         int r;
@@ -545,7 +549,7 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = read_fields(msg, &fields, error);
         if (r < 0)
                 return r;
-        const OptionSpec spec[] = { { "id", 's', &id } };
+        const OptionSpec spec[] = { { "id", 's', &id }, { "validate_only", 'b', &validate_only } };
         r = read_options(msg, spec, ELEMENTSOF(spec), error);
         if (r < 0)
                 return r;
@@ -554,7 +558,7 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         if (!text_valid(type, OV_FILTER_MAX) || !*type)
                 return invalid_args(error, "A type id is text of 1-256 bytes");
-        if (!display_name_valid(name))
+        if (!(validate_only && !*name) && !display_name_valid(name))
                 return invalid_args(error, "A name is 1-128 characters of text without control characters");
         if (id && *id && !secret_id_valid(id))
                 return invalid_args(error, "Invalid secret id: [a-z0-9][a-z0-9_-]{0,63}");
@@ -562,10 +566,16 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
-        r = vault_add(m->vault, org, type, name, id, fields, &new_id, &warnings, &e);
-        r = finish(&c, AUDIT_ADD, org, r < 0 ? id : new_id, r, &e, type, error);
-        if (r < 0)
-                return r;
+        if (validate_only) {
+                r = vault_check_add(m->vault, org, type, name, id, fields, &warnings, &e);
+                if (r < 0)
+                        return vault_error(error, r, &e);
+        } else {
+                r = vault_add(m->vault, org, type, name, id, fields, &new_id, &warnings, &e);
+                r = finish(&c, AUDIT_ADD, org, r < 0 ? id : new_id, r, &e, type, error);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", new_id ?: "");
@@ -574,18 +584,20 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         return send_with_warnings(reply, warnings);
 }
 
-static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+/* UpdateSecret, and UpdateSecretWithOptions (options: validate_only, as for
+ * AddSecret; the version is then 0: nothing was written). */
+static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
         const char *org, *id;
-        Manager *m = userdata;
         uint32_t version = 0;
+        int validate_only = 0;
         OvError e = {};
         Call c;
         int r;
 
-        r = call_begin(m, msg, "UpdateSecret", &c, error);
+        r = call_begin(m, msg, with_options ? "UpdateSecretWithOptions" : "UpdateSecret", &c, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "ss", &org, &id);
@@ -594,6 +606,12 @@ static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = read_fields(msg, &fields, error);
         if (r < 0)
                 return r;
+        if (with_options) {
+                const OptionSpec spec[] = { { "validate_only", 'b', &validate_only } };
+                r = read_options(msg, spec, ELEMENTSOF(spec), error);
+                if (r < 0)
+                        return r;
+        }
         r = check_org_id(org, id, error);
         if (r < 0)
                 return r;
@@ -601,16 +619,30 @@ static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        r = vault_update(m->vault, org, id, fields, &version, &warnings, &e);
-        r = finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
-        if (r < 0)
-                return r;
+        if (validate_only) {
+                r = vault_check_update(m->vault, org, id, fields, &warnings, &e);
+                if (r < 0)
+                        return vault_error(error, r, &e);
+        } else {
+                r = vault_update(m->vault, org, id, fields, &version, &warnings, &e);
+                r = finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "u", version);
         if (r < 0)
                 return r;
         return send_with_warnings(reply, warnings);
+}
+
+static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return update_secret(msg, userdata, false, error);
+}
+
+static int method_update_secret_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return update_secret(msg, userdata, true, error);
 }
 
 static int method_rename_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -920,6 +952,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("UpdateSecret", SD_BUS_ARGS("s", org, "s", id, "a{ss}", fields),
                                 SD_BUS_RESULT("u", version, "as", warnings),
                                 method_update_secret, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("UpdateSecretWithOptions",
+                                SD_BUS_ARGS("s", org, "s", id, "a{ss}", fields, "a{sv}", options),
+                                SD_BUS_RESULT("u", version, "as", warnings),
+                                method_update_secret_with_options,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("RenameSecret", SD_BUS_ARGS("s", org, "s", id, "s", name), SD_BUS_NO_RESULT,
                                 method_rename_secret, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DeleteSecret", SD_BUS_ARGS("s", org, "s", id, "b", force), SD_BUS_NO_RESULT,

@@ -324,6 +324,52 @@ START_TEST(test_refused_changes_nothing) {
 }
 END_TEST
 
+/* vault_check_add/vault_check_update (the page's "Next"): the add's errors
+ * and warnings, nothing written, and the secret unchanged. */
+START_TEST(test_check_writes_nothing) {
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        _cleanup_json_ json_t *http = json_pack("{s:s}", "webhook_url",
+                                                "http://hooks.slack.com/services/TFAKE0000/BFAKE0000/" TOKEN_A);
+        _cleanup_json_ json_t *good = slack_fields(TOKEN_B);
+        _cleanup_strv_free_ char **warnings = NULL;
+        const Secret *s = NULL;
+        OvError e = {}, e2 = {};
+        char *id = NULL;
+
+        add_slack_ok(v, "acme", "Ops Slack", NULL, TOKEN_A);
+        _cleanup_free_ char *before = tree_digest();
+
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", NULL, NULL, good, &warnings, &e), 0);
+        ck_assert_ptr_nonnull(warnings);
+        ck_assert_ptr_null(warnings[0]);
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", "", NULL, good, NULL, &e), 0);
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", "OPS SLACK", NULL, good, NULL, &e),
+                         -OV_ERR_NAME_EXISTS);
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", NULL, "ops-slack", good, NULL, &e),
+                         -OV_ERR_NAME_EXISTS);
+        ck_assert_int_eq(vault_check_add(v, "acme", "nope", NULL, NULL, good, NULL, &e), -OV_ERR_UNKNOWN_TYPE);
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", NULL, NULL, http, NULL, &e),
+                         -OV_ERR_INVALID_FIELD);
+        ck_assert_int_eq(vault_add(v, "acme", "slack-webhook", "New", NULL, http, &id, NULL, &e2),
+                         -OV_ERR_INVALID_FIELD);
+        ck_assert_str_eq(e.message, e2.message);
+        ck_assert_int_eq(vault_check_update(v, "acme", "ops-slack", http, NULL, &e), -OV_ERR_INVALID_FIELD);
+        ck_assert_int_eq(vault_check_update(v, "acme", "nope", good, NULL, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_check_update(v, "acme", "ops-slack", good, NULL, &e), 0);
+
+        _cleanup_free_ char *after = tree_digest();
+        ck_assert_str_eq(before, after);
+        ck_assert_int_eq(vault_get(v, "acme", "ops-slack", &s, &e), 0);
+        ck_assert_uint_eq(s->version, 1);
+        assert_resolves_to(v, "acme", "ops-slack", TOKEN_A);
+
+        /* Sealed: the answer a real add would give. */
+        ck_assert_int_eq(vault_seal(v, &e), 0);
+        ck_assert_int_eq(vault_check_add(v, "acme", "slack-webhook", NULL, NULL, good, NULL, &e), -OV_ERR_SEALED);
+        ck_assert_int_eq(vault_check_update(v, "acme", "ops-slack", good, NULL, &e), -OV_ERR_SEALED);
+}
+END_TEST
+
 START_TEST(test_rename_update) {
         _cleanup_(vault_freep) Vault *v = open_vault();
         _cleanup_json_ json_t *f = slack_fields(TOKEN_B);
@@ -977,6 +1023,7 @@ static Suite *vault_suite(void) {
         tcase_add_test(tc, test_add_get_list);
         tcase_add_test(tc, test_names_and_ids);
         tcase_add_test(tc, test_refused_changes_nothing);
+        tcase_add_test(tc, test_check_writes_nothing);
         tcase_add_test(tc, test_rename_update);
         tcase_add_test(tc, test_delete_and_references);
         tcase_add_test(tc, test_deleted_state_does_not_resurface);
