@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The LoadCredential= socket (DESIGN §4): root-only peers, the unit and
+/* The LoadCredential= socket (docs/API.md): root-only peers, the unit and
  * credential id read from the peer's abstract address. */
 #pragma once
 

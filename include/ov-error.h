@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The named errors of DESIGN §3, carried from the core to the bus layer. */
+/* The named errors of docs/API.md, carried from the core to the bus layer. */
 #pragma once
 
 #include "util.h"

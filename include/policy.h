@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Who may do what (DESIGN §2): orgs.d/<org>.json and actions.json. */
+/* Who may do what (docs/POLICY.md): orgs.d/<org>.json and actions.json. */
 #pragma once
 
 #include "secret-types.h"

@@ -37,7 +37,7 @@ size_t strv_length(char *const *l);
 int strv_push(char ***l, const char *s);          /* appends a copy; -ENOMEM */
 bool strv_contains(char *const *l, const char *s);
 
-/* Bounds of DESIGN §7. */
+/* Bounds of docs/API.md. */
 #define OV_NAME_MAX 128          /* characters of a display name */
 #define OV_FIELD_MAX 8192        /* bytes of one field value */
 #define OV_FIELDS_MAX 16         /* fields per secret */

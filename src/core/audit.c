@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Audit records (DESIGN §7): one journal entry per event with ORGVAULT_*
+/* Audit records (docs/API.md): one journal entry per event with ORGVAULT_*
  * fields and a fixed MESSAGE_ID per kind, so `journalctl MESSAGE_ID=...`
  * finds every delete, say; and, when configured, one JSON object per line in
  * an append-only file. Events carry names and outcomes, never a value. */

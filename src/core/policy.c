@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The policy engine (DESIGN §2): actions.json says which roles hold each
+/* The policy engine (docs/POLICY.md): actions.json says which roles hold each
  * action; orgs.d/<org>.json says who holds which role in one org. Files are
  * parsed and user/group names resolved through NSS when the policy is loaded,
  * so the checks made on every call only scan small arrays and never allocate.
@@ -579,7 +579,7 @@ static int parse_action(json_t *a, const char *id, unsigned *ret_roles, char **r
         }
         if (!has_description || !has_roles)
                 return reject(reason, "action \"%s\" needs \"description\" and \"roles\"", id);
-        /* No person may read a value back (DESIGN §2), whatever the file says. */
+        /* No person may read a value back (docs/POLICY.md), whatever the file says. */
         if (strcmp(id, ACTION_RESOLVE) == 0 && (mask & ~(unsigned) ROLE_CONSUMER))
                 return reject(reason, "%s may be held by consumers only", id);
         *ret_roles = mask;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bus side of orgvaultctl: connecting, calling the Manager, turning the
- * D-Bus error names of DESIGN §3 into one line that says what to do, and
+ * D-Bus error names of docs/API.md into one line that says what to do, and
  * resolving --org and SECRET arguments. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* orgvaultctl: the Secrets page in a terminal (DESIGN §8). This file parses
+/* orgvaultctl: the Secrets page in a terminal (man/orgvaultctl.1). This file parses
  * the command line and dispatches to a verb; the verbs live in ctl-*.c. */
 #include <getopt.h>
 #include <locale.h>

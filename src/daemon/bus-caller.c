@@ -16,7 +16,7 @@ static void bus_caller_clear(BusCaller *c) {
  * groups. sd_bus_query_sender_creds() makes the same call, but libsystemd
  * (252) ignores the reply's UnixGroupIDs and gets groups only with
  * SD_BUS_CREDS_AUGMENT, from /proc, which races with a caller changing
- * identity (DESIGN §2). */
+ * identity (docs/POLICY.md). */
 static int query_credentials(sd_bus *bus, const char *sender, BusCaller *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ gid_t *gids = NULL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* io.orgvault.Vault1.Manager (DESIGN §3). Every method reads and checks its
+/* io.orgvault.Vault1.Manager (docs/API.md). Every method reads and checks its
  * arguments, asks the policy engine whether the caller (as dbus-daemon
  * reports it) may take the action in the org, then calls the vault and
  * audits the outcome. A refusal looks the same whether the org exists or
@@ -338,7 +338,7 @@ static int method_describe_type(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Additive to DESIGN §3: the type's notes (e.g. the Twilio US1 rule), which
+/* Additive to docs/API.md: the type's notes (e.g. the Twilio US1 rule), which
  * DescribeType's contract signature has no room for. */
 static int method_describe_type_notes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;

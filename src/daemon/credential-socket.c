@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The LoadCredential= socket (DESIGN §4). systemd's root helper binds an
+/* The LoadCredential= socket (docs/API.md). systemd's root helper binds an
  * abstract address naming the unit and credential, connects, shuts down its
  * write side and reads to EOF. We check the peer is root, that the unit is a
  * consumer allowed the secret's type, write the value and close. There is no

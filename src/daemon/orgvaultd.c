@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* orgvaultd: the vault service. Parses its flags (DESIGN §8), opens the
+/* orgvaultd: the vault service. Parses its flags (docs/API.md), opens the
  * vault and policy, serves io.orgvault.Vault1 on the bus and the credential
  * socket, and exits when idle: it releases its bus name first, so a call
  * that comes in meanwhile activates a fresh instance, answers what was

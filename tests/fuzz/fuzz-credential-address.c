@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The credential socket's peer address (DESIGN §4): anyone root can bind
+/* The credential socket's peer address (docs/API.md): anyone root can bind
  * any abstract name, so the bytes of sun_path are outside input.
  * credential_address_parse gets the raw bytes, leading NUL included. */
 

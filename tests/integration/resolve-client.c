@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Calls Resolve(org, id) the way a consumer does and prints the value read
- * from the returned fd. Checks what DESIGN §4 promises of that fd: a memfd
+ * from the returned fd. Checks what docs/API.md promises of that fd: a memfd
  * sealed against write, grow and shrink, readable from its start.
  *
  *   resolve-client BUS-ADDRESS ORG ID

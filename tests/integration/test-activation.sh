@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Activation (DESIGN §1, §8; issue 3 item 4): the first call starts the
+# Activation (docs/ARCHITECTURE.md, docs/API.md; issue 3 item 4): the first call starts the
 # daemon through the bus; after --idle-timeout with no call it releases its
 # name and exits; the next call starts it again with every secret as it was.
 source "$(dirname "$0")/lib.sh"

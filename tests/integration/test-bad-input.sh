@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Bad input (DESIGN §3, §7): each bound and check gets its named error, leaves
+# Bad input (docs/API.md): each bound and check gets its named error, leaves
 # the state dir byte-identical, and never takes the daemon down.
 source "$(dirname "$0")/lib.sh"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Crash consistency (DESIGN §5, issue 6): SIGKILL orgvaultd at random moments
+# Crash consistency (docs/FORMAT.md, issue 6): SIGKILL orgvaultd at random moments
 # of streams of add / update / rename / delete / rotate-keys, re-activate it,
 # and check that every call answered success is on disk and readable, that
 # nothing is quarantined, and that no temp file or half-rotated org survives.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The LoadCredential= socket (DESIGN §4), driven by cred-client, which does
+# The LoadCredential= socket (docs/API.md), driven by cred-client, which does
 # what systemd does: bind "\0<hex>/unit/<unit>/<credential id>", connect,
 # shut down its write side, read to EOF.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Disk full and read-only state dir (DESIGN §7, issue 6): the state dir is a
+# Disk full and read-only state dir (docs/API.md, issue 6): the state dir is a
 # 2 MiB tmpfs. Filled to the brim, mutations fail with StorageFailure and
 # leave no partial or temp file, reads keep working, nothing acknowledged is
 # lost across a restart, and adds work again once space returns. Remounted

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Listing and the secret objects (DESIGN §3; spec "Viewing Your Secrets"):
+# Listing and the secret objects (docs/API.md; spec "Viewing Your Secrets"):
 # search, type and feature filters, paging, order by name, created/updated
 # times, ids across rename and update, the object tree and ObjectManager as
 # each caller sees them, and the signals that keep pickers fresh.
@@ -220,7 +220,7 @@ assert_eq "GetManagedObjects as ovt-bob: acme's secrets" "$(managed ovt-bob | so
 assert_eq "GetManagedObjects as ovt-carol: globex's" "$(managed ovt-carol)" "globex/globex-slack"
 assert_eq "GetManagedObjects as ovt-eve: nothing" "$(managed ovt-eve)" ""
 assert_eq "GetManagedObjects as root: both orgs" "$(managed root | sort)" "$(printf '%s\nglobex/globex-slack' "$acme_ids" | sort)"
-# A consumer resolves and references, nothing else (DESIGN §2): listing,
+# A consumer resolves and references, nothing else (docs/POLICY.md): listing,
 # and so the objects, belong to members.
 assert_eq "GetManagedObjects as consumer ovt-alertd: nothing" "$(managed ovt-alertd)" ""
 tree_eve=$(as ovt-eve busctl --address="$OV_BUS" tree --list io.orgvault.Vault1 2>/dev/null)

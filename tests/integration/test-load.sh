@@ -197,7 +197,7 @@ for line in open(sys.argv[1]):
     except ValueError:
         bad += 1
 print(bad)' "$audit")" 0
-# Audited: every mutation, reference change, resolve and denied call (DESIGN §7).
+# Audited: every mutation, reference change, resolve and denied call (docs/API.md).
 audited=$(cat "$LOGS"/? "$LOGS"/?? | grep -cE '^(AddSecret|UpdateSecret|RenameSecret|DeleteSecret|AddReference|RemoveReference|Resolve) |AccessDenied')
 check "the audit log has a line for each of the $audited audited calls" test "$(wc -l <"$audit")" -ge "$audited"
 assert_eq "no value in the audit log" "$(grep -c 'BFAKE0000\|FAKEload' "$audit")" 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# A saved value never shows up again (DESIGN §2, §4, §5, §7): not in a file
+# A saved value never shows up again (docs/POLICY.md, docs/API.md, docs/FORMAT.md): not in a file
 # under the state dir (nor anywhere under the test's dirs), not in the audit
 # log or the daemon's stderr, not in any reply or signal the daemon sends,
 # not in error messages or warnings about a refused or odd value. Every value

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Resolve over D-Bus (a sealed memfd, consumers only), references and safe
-# delete, LastUsed kept across an idle exit (DESIGN §2, §3, §4; issue 4).
+# delete, LastUsed kept across an idle exit (docs/POLICY.md, docs/API.md; issue 4).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RESOLVE=$BUILD_DIR/tests/integration/resolve-client

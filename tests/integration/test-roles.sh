@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The role matrix (DESIGN §2, §3, policy/actions.json): every Manager method
+# The role matrix (docs/POLICY.md, docs/API.md, policy/actions.json): every Manager method
 # called by an outsider (ovt-eve), a member (ovt-alice), an admin (ovt-bob),
 # the admin of another org (ovt-carol), root and consumers (ovt-alertd,
 # ovt-surveyd). Each cell asserts success or AccessDenied exactly; denied

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Secret types: the shipped type files against the test vectors of
- * research/secret-types.md, normalisation, bounds, and the loader. */
+/* Secret types: the shipped type files against their test vectors (real
+ * value shapes from the vendors' documentation, and the mistakes to catch),
+ * normalisation, bounds, and the loader. */
 
 #include <check.h>
 #include <errno.h>
@@ -81,7 +82,7 @@ static bool any_issue_contains(const FieldIssue *l, size_t n, const char *field,
         return false;
 }
 
-/* ---- fixtures of the research file (all fake by construction) --------- */
+/* ---- fixtures (all fake by construction) ------------------------------ */
 
 #define TEAMS_NEW "https://default00000000000000000000000000000.00.environment.api.powerplatform.com:443" \
         "/powerautomate/automations/direct/workflows/00000000000000000000000000000000/triggers/manual"   \
@@ -534,7 +535,7 @@ END_TEST
 
 /* ---- loader ------------------------------------------------------------ */
 
-/* DESIGN §6 contract table. */
+/* The contract table of docs/TYPES.md. */
 static const struct {
         const char *id, *category, *used_by, *fields;  /* fields: "id" or "id?" when optional */
 } contract[] = {
