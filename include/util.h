@@ -18,6 +18,11 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* Moves ownership out of a _cleanup_ variable: `return TAKE_PTR(p);`,
+ * `*ret = TAKE_FD(fd);`. */
+#define TAKE_PTR(p) ({ __typeof__(p) _taken_ = (p); (p) = NULL; _taken_; })
+#define TAKE_FD(fd) ({ int _taken_ = (fd); (fd) = -1; _taken_; })
+
 static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ _cleanup_(freep)
 
@@ -34,7 +39,9 @@ void strv_free(char **l);
 static inline void strv_freep(char ***l) { strv_free(*l); }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 size_t strv_length(char *const *l);
+char **strv_new_empty(void);                     /* {NULL}, or NULL without memory */
 int strv_push(char ***l, const char *s);          /* appends a copy; -ENOMEM */
+int strv_push_printf(char ***l, const char *fmt, ...) _printf_(2, 3);
 bool strv_contains(char *const *l, const char *s);
 
 /* Bounds of docs/API.md. */

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The vault: orgs and their secrets in memory, every operation of the API
  * below the authorization layer. It validates input, seals values and writes
- * durably; it does not know who calls (the bus layer checks policy first). */
+ * durably; it does not know who calls (the bus layer checks policy first).
+ *
+ * An org is loaded on its first use by any call, reads included. If its
+ * org.json says a key rotation was interrupted (a crash during
+ * vault_rotate_keys), that load finishes the rotation: every record still
+ * under an old key is re-sealed and written. So a read may write, and may
+ * take as long as a rotation; vault_unseal does the same for loaded orgs. */
 #pragma once
 
 #include "master-key.h"
 #include "ov-error.h"
 #include "secret-types.h"
-#include "store.h"
+#include "secret.h"
 
 typedef struct Vault Vault;
 

@@ -20,8 +20,6 @@
 #define ORG_FILE_MAX (64 * 1024)
 #define USAGE_FILE_MAX (16 * 1024 * 1024)
 #define INDEX_FILE_MAX (512 * 1024 * 1024)
-#define ORG_KEYS_MAX 16
-#define B64_FIELD_MAX 128
 
 static void closedirp(DIR **d) {
         if (*d)
@@ -609,122 +607,10 @@ unsigned store_count_quarantined(int state_fd) {
         return n;
 }
 
-/* org.json */
+/* org.json: the file backend keeps the org's key document as it is. */
 
-void org_keys_clear(OrgKeys *k) {
-        if (!k)
-                return;
-        for (size_t i = 0; i < k->n_keys; i++) {
-                free(k->keys[i].nonce);
-                free(k->keys[i].wrapped);
-        }
-        free(k->keys);
-        *k = (OrgKeys) {};
-}
-
-static int org_fail(char **ret_error, const char *org, const char *what) {
-        if (ret_error) {
-                free(*ret_error);
-                *ret_error = strdup_printf("orgs/%s/org.json: %s", org, what);
-        }
-        return -EBADMSG;
-}
-
-static bool only_keys(json_t *o, const char *const *keys, size_t n) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(o, k, v) {
-                bool known = false;
-                for (size_t i = 0; i < n && !known; i++)
-                        known = strcmp(k, keys[i]) == 0;
-                if (!known)
-                        return false;
-        }
-        return true;
-}
-
-static bool json_uint_in(json_t *v, uint64_t min, uint64_t max, uint64_t *ret) {
-        if (!json_is_integer(v))
-                return false;
-        json_int_t i = json_integer_value(v);
-        if (i < 0 || (uint64_t) i < min || (uint64_t) i > max)
-                return false;
-        *ret = (uint64_t) i;
-        return true;
-}
-
-static bool has_key(const OrgKeys *k, uint32_t id) {
-        for (size_t i = 0; i < k->n_keys; i++)
-                if (k->keys[i].id == id)
-                        return true;
-        return false;
-}
-
-static int parse_key_entry(json_t *e, OrgKeys *k, const char *org, char **ret_error) {
-        static const char *const keys[] = { "id", "created", "nonce", "wrapped" };
-        json_t *nonce = json_object_get(e, "nonce"), *wrapped = json_object_get(e, "wrapped");
-        uint64_t id, created;
-
-        if (!json_is_object(e) || !only_keys(e, keys, ELEMENTSOF(keys)) ||
-            !json_uint_in(json_object_get(e, "id"), 1, UINT32_MAX, &id) ||
-            !json_uint_in(json_object_get(e, "created"), 0, INT64_MAX, &created) ||
-            !json_is_string(nonce) || !json_is_string(wrapped) ||
-            json_string_length(nonce) > B64_FIELD_MAX || json_string_length(wrapped) > B64_FIELD_MAX)
-                return org_fail(ret_error, org, "malformed key entry");
-        if (has_key(k, (uint32_t) id))
-                return org_fail(ret_error, org, "duplicate key id");
-
-        OrgKeyEntry *entry = &k->keys[k->n_keys];
-        entry->id = (uint32_t) id;
-        entry->created = created;
-        entry->nonce = strdup(json_string_value(nonce));
-        entry->wrapped = strdup(json_string_value(wrapped));
-        k->n_keys++;
-        if (!entry->nonce || !entry->wrapped)
-                return -ENOMEM;
-        return 0;
-}
-
-static int org_keys_from_json(json_t *j, const char *org, OrgKeys *k, char **ret_error) {
-        static const char *const keys[] = { "format", "org", "current", "keys", "rotating_to" };
-        json_t *jorg = json_object_get(j, "org"), *jkeys = json_object_get(j, "keys");
-        json_t *jrot = json_object_get(j, "rotating_to");
-        uint64_t format, current, rotating_to = 0;
-        int r;
-
-        if (!json_is_object(j) || !only_keys(j, keys, ELEMENTSOF(keys)))
-                return org_fail(ret_error, org, "unknown keys or not an object");
-        if (!json_uint_in(json_object_get(j, "format"), 0, UINT32_MAX, &format) || format != OV_FORMAT_VERSION)
-                return org_fail(ret_error, org, "unsupported or missing \"format\"");
-        if (!json_is_string(jorg) || strcmp(json_string_value(jorg), org) != 0)
-                return org_fail(ret_error, org, "\"org\" does not match the directory");
-        if (!json_uint_in(json_object_get(j, "current"), 1, UINT32_MAX, &current))
-                return org_fail(ret_error, org, "bad \"current\"");
-        if (jrot && !json_uint_in(jrot, 1, UINT32_MAX, &rotating_to))
-                return org_fail(ret_error, org, "bad \"rotating_to\"");
-        if (!json_is_array(jkeys) || json_array_size(jkeys) == 0 || json_array_size(jkeys) > ORG_KEYS_MAX)
-                return org_fail(ret_error, org, "bad \"keys\"");
-
-        k->keys = calloc(json_array_size(jkeys), sizeof(OrgKeyEntry));
-        if (!k->keys)
-                return -ENOMEM;
-        for (size_t i = 0; i < json_array_size(jkeys); i++) {
-                r = parse_key_entry(json_array_get(jkeys, i), k, org, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        k->current = (uint32_t) current;
-        k->rotating_to = (uint32_t) rotating_to;
-        if (!has_key(k, k->current) || (k->rotating_to != 0 && (!has_key(k, k->rotating_to) ||
-                                                                  k->rotating_to == k->current)))
-                return org_fail(ret_error, org, "\"current\" or \"rotating_to\" names no key");
-        return 0;
-}
-
-int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error) {
+int store_load_org_keys(int state_fd, const char *org, json_t **ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
-        _cleanup_json_ json_t *j = NULL;
-        OrgKeys k = {};
         size_t len = 0;
         int r;
 
@@ -734,52 +620,25 @@ int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error)
         if (!path)
                 return -ENOMEM;
         r = read_file_at(state_fd, path, ORG_FILE_MAX, &text, &len);
-        if (r == -ENOENT || r == -ENOMEM)
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strdup_printf("%s: %s", path, strerror(-r));
-                return r;
-        }
-        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
         if (!j)
-                return org_fail(ret_error, org, "not valid JSON");
-        r = org_keys_from_json(j, org, &k, ret_error);
-        if (r < 0) {
-                org_keys_clear(&k);
-                return r;
-        }
-        *ret = k;
+                return -EBADMSG;
+        *ret = j;
         return 0;
 }
 
-int org_keys_save(int state_fd, const char *org, const OrgKeys *k) {
+int store_save_org_keys(int state_fd, const char *org, json_t *doc) {
         if (!org_name_valid(org))
                 return -EINVAL;
-        _cleanup_json_ json_t *keys = json_array();
         _cleanup_free_ char *path = strdup_printf("orgs/%s/org.json", org);
-        if (!keys || !path)
-                return -ENOMEM;
-        for (size_t i = 0; i < k->n_keys; i++)
-                if (json_array_append_new(keys, json_pack("{s:I, s:I, s:s, s:s}",
-                                                          "id", (json_int_t) k->keys[i].id,
-                                                          "created", (json_int_t) k->keys[i].created,
-                                                          "nonce", k->keys[i].nonce,
-                                                          "wrapped", k->keys[i].wrapped)) < 0)
-                        return -ENOMEM;
-        _cleanup_json_ json_t *j = json_pack("{s:i, s:s, s:I, s:O}",
-                                             "format", OV_FORMAT_VERSION,
-                                             "org", org,
-                                             "current", (json_int_t) k->current,
-                                             "keys", keys);
-        if (!j)
-                return -ENOMEM;
-        if (k->rotating_to != 0 && json_object_set_new(j, "rotating_to", json_integer(k->rotating_to)) < 0)
+        if (!path)
                 return -ENOMEM;
         int r = ensure_org_dirs(state_fd, org);
         if (r < 0)
                 return r;
-        return write_json_atomic_at(state_fd, path, j, FILE_MODE);
+        return write_json_atomic_at(state_fd, path, doc, FILE_MODE);
 }
 
 /* usage.json */

@@ -27,6 +27,10 @@ size_t strv_length(char *const *l) {
         return n;
 }
 
+char **strv_new_empty(void) {
+        return calloc(1, sizeof(char *));
+}
+
 int strv_push(char ***l, const char *s) {
         size_t n = strv_length(*l);
         char *c = strdup(s);
@@ -41,6 +45,18 @@ int strv_push(char ***l, const char *s) {
         nl[n + 1] = NULL;
         *l = nl;
         return 0;
+}
+
+int strv_push_printf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        _cleanup_free_ char *s = NULL;
+
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_push(l, s);
 }
 
 bool strv_contains(char *const *l, const char *s) {

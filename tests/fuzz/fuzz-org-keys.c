@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "fuzz-common.h"
-#include "store.h"
+#include "org-keys.h"
 
 static OvKey *master;
 

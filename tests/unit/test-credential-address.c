@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The credential socket's peer-address parser. The daemon's sources are not a
- * core library, so the parser's one file is compiled into this test. */
+/* The credential socket's peer-address parser (the daemon library's
+ * credential-address.c). */
 #include <errno.h>
 #include <string.h>
 #include <sys/un.h>
 
 #include "check-main.h"
-#include "../../src/daemon/credential-address.c"
+#include "credential-socket.h"
 
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *) NULL)->sun_path)
 

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "check-main.h"
+#include "org-keys.h"
 #include "store.h"
 
 static char state_dir[64];

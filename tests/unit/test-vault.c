@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "check-main.h"
+#include "org-keys.h"
+#include "store.h"
 #include "vault.h"
 
 #define SLACK_PREFIX "https://hooks.slack.com/services/TFAKE0000/BFAKE0000/"

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A secret as the vault holds it and hands it to callers: its metadata in
+ * clear, its value sealed (docs/FORMAT.md), its references and last use.
+ * The record format and the files are the store's business (src/core). */
+#pragma once
+
+#include "util.h"
+
+typedef struct Reference {
+        char *feature;           /* e.g. "alerts" */
+        char *target;            /* e.g. "sink:ops-channel" */
+        uint64_t created;
+} Reference;
+
+/* What a record file looked like (stat) when it was read or written. Every
+ * write replaces the file (temp file + rename), so a changed record has a new
+ * inode and mtime: an unchanged stamp means unchanged content. ino 0: not
+ * known (such a secret is left out of the org index). */
+typedef struct RecordStamp {
+        uint64_t ino;
+        uint64_t size;
+        int64_t mtime_sec;
+        uint32_t mtime_nsec;
+} RecordStamp;
+
+typedef struct Secret {
+        char *id;
+        char *name;
+        char *type;
+        uint64_t created, updated;
+        uint32_t version;        /* 1 at add, +1 per value update */
+        /* sealed value */
+        uint32_t key_id;
+        char *nonce;             /* base64 */
+        char *ciphertext;        /* base64 */
+        Reference *refs;
+        size_t n_refs;
+        /* kept in memory, written lazily to orgs/<org>/usage.json */
+        uint64_t last_used;
+        char *last_used_by;
+        RecordStamp stamp;       /* of its record file, for the org index */
+} Secret;
+
+/* Bounds of a secret's references (feature and target: 1..256 bytes of
+ * text without control characters). */
+#define OV_REFERENCE_TEXT_MAX 256
+#define OV_REFERENCES_MAX 64
+bool reference_text_valid(const char *s);
+
+void secret_free(Secret *s);
+static inline void secret_freep(Secret **s) { secret_free(*s); }
+#define _cleanup_secret_ _cleanup_(secret_freep)

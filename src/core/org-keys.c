@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* An org's data keys (the chain reads crypto -> master-key -> keyring-cache
+ * -> org-keys): org.json's entries, each data key wrapped by the master key;
+ * unwrapping one (from memory, the kernel keyring cache, or org.json);
+ * sealing and opening values with them; adding a key; rotating, which
+ * re-seals every record and is resumed after a crash. */
+
+#include <errno.h>
+#include <string.h>
+
+#include "vault-internal.h"
+
+#define ORG_KEYS_MAX 16
+#define B64_FIELD_MAX 128
+
+/* org.json */
+
+void org_keys_clear(OrgKeys *k) {
+        if (!k)
+                return;
+        for (size_t i = 0; i < k->n_keys; i++) {
+                free(k->keys[i].nonce);
+                free(k->keys[i].wrapped);
+        }
+        free(k->keys);
+        *k = (OrgKeys) {};
+}
+
+static int org_fail(char **ret_error, const char *org, const char *what) {
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = strdup_printf("orgs/%s/org.json: %s", org, what);
+        }
+        return -EBADMSG;
+}
+
+static bool only_keys(json_t *o, const char *const *keys, size_t n) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v) {
+                bool known = false;
+                for (size_t i = 0; i < n && !known; i++)
+                        known = strcmp(k, keys[i]) == 0;
+                if (!known)
+                        return false;
+        }
+        return true;
+}
+
+static bool json_uint_in(json_t *v, uint64_t min, uint64_t max, uint64_t *ret) {
+        if (!json_is_integer(v))
+                return false;
+        json_int_t i = json_integer_value(v);
+        if (i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+                return false;
+        *ret = (uint64_t) i;
+        return true;
+}
+
+static bool has_key(const OrgKeys *k, uint32_t id) {
+        for (size_t i = 0; i < k->n_keys; i++)
+                if (k->keys[i].id == id)
+                        return true;
+        return false;
+}
+
+static int parse_key_entry(json_t *e, OrgKeys *k, const char *org, char **ret_error) {
+        static const char *const keys[] = { "id", "created", "nonce", "wrapped" };
+        json_t *nonce = json_object_get(e, "nonce"), *wrapped = json_object_get(e, "wrapped");
+        uint64_t id, created;
+
+        if (!json_is_object(e) || !only_keys(e, keys, ELEMENTSOF(keys)) ||
+            !json_uint_in(json_object_get(e, "id"), 1, UINT32_MAX, &id) ||
+            !json_uint_in(json_object_get(e, "created"), 0, INT64_MAX, &created) ||
+            !json_is_string(nonce) || !json_is_string(wrapped) ||
+            json_string_length(nonce) > B64_FIELD_MAX || json_string_length(wrapped) > B64_FIELD_MAX)
+                return org_fail(ret_error, org, "malformed key entry");
+        if (has_key(k, (uint32_t) id))
+                return org_fail(ret_error, org, "duplicate key id");
+
+        OrgKeyEntry *entry = &k->keys[k->n_keys];
+        entry->id = (uint32_t) id;
+        entry->created = created;
+        entry->nonce = strdup(json_string_value(nonce));
+        entry->wrapped = strdup(json_string_value(wrapped));
+        k->n_keys++;
+        if (!entry->nonce || !entry->wrapped)
+                return -ENOMEM;
+        return 0;
+}
+
+static int org_keys_from_json(json_t *j, const char *org, OrgKeys *k, char **ret_error) {
+        static const char *const keys[] = { "format", "org", "current", "keys", "rotating_to" };
+        json_t *jorg = json_object_get(j, "org"), *jkeys = json_object_get(j, "keys");
+        json_t *jrot = json_object_get(j, "rotating_to");
+        uint64_t format, current, rotating_to = 0;
+        int r;
+
+        if (!json_is_object(j) || !only_keys(j, keys, ELEMENTSOF(keys)))
+                return org_fail(ret_error, org, "unknown keys or not an object");
+        if (!json_uint_in(json_object_get(j, "format"), 0, UINT32_MAX, &format) || format != OV_FORMAT_VERSION)
+                return org_fail(ret_error, org, "unsupported or missing \"format\"");
+        if (!json_is_string(jorg) || strcmp(json_string_value(jorg), org) != 0)
+                return org_fail(ret_error, org, "\"org\" does not match the directory");
+        if (!json_uint_in(json_object_get(j, "current"), 1, UINT32_MAX, &current))
+                return org_fail(ret_error, org, "bad \"current\"");
+        if (jrot && !json_uint_in(jrot, 1, UINT32_MAX, &rotating_to))
+                return org_fail(ret_error, org, "bad \"rotating_to\"");
+        if (!json_is_array(jkeys) || json_array_size(jkeys) == 0 || json_array_size(jkeys) > ORG_KEYS_MAX)
+                return org_fail(ret_error, org, "bad \"keys\"");
+
+        k->keys = calloc(json_array_size(jkeys), sizeof(OrgKeyEntry));
+        if (!k->keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_array_size(jkeys); i++) {
+                r = parse_key_entry(json_array_get(jkeys, i), k, org, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        k->current = (uint32_t) current;
+        k->rotating_to = (uint32_t) rotating_to;
+        if (!has_key(k, k->current) || (k->rotating_to != 0 && (!has_key(k, k->rotating_to) ||
+                                                                  k->rotating_to == k->current)))
+                return org_fail(ret_error, org, "\"current\" or \"rotating_to\" names no key");
+        return 0;
+}
+
+int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error) {
+        _cleanup_json_ json_t *j = NULL;
+        OrgKeys k = {};
+        int r;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        r = store_load_org_keys(state_fd, org, &j);
+        if (r == -EBADMSG)
+                return org_fail(ret_error, org, "not valid JSON");
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = strdup_printf("orgs/%s/org.json: %s", org, strerror(-r));
+                return r;
+        }
+        r = org_keys_from_json(j, org, &k, ret_error);
+        if (r < 0) {
+                org_keys_clear(&k);
+                return r;
+        }
+        *ret = k;
+        return 0;
+}
+
+int org_keys_save(int state_fd, const char *org, const OrgKeys *k) {
+        if (!org_name_valid(org))
+                return -EINVAL;
+        _cleanup_json_ json_t *keys = json_array();
+        if (!keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < k->n_keys; i++)
+                if (json_array_append_new(keys, json_pack("{s:I, s:I, s:s, s:s}",
+                                                          "id", (json_int_t) k->keys[i].id,
+                                                          "created", (json_int_t) k->keys[i].created,
+                                                          "nonce", k->keys[i].nonce,
+                                                          "wrapped", k->keys[i].wrapped)) < 0)
+                        return -ENOMEM;
+        _cleanup_json_ json_t *j = json_pack("{s:i, s:s, s:I, s:O}",
+                                             "format", OV_FORMAT_VERSION,
+                                             "org", org,
+                                             "current", (json_int_t) k->current,
+                                             "keys", keys);
+        if (!j)
+                return -ENOMEM;
+        if (k->rotating_to != 0 && json_object_set_new(j, "rotating_to", json_integer(k->rotating_to)) < 0)
+                return -ENOMEM;
+        return store_save_org_keys(state_fd, org, j);
+}
+
+/* Data keys in memory */
+
+void org_forget_data_keys(VaultOrg *o) {
+        for (size_t i = 0; i < o->n_data_keys; i++)
+                ov_key_free(o->data_keys[i].key);
+        free(o->data_keys);
+        o->data_keys = NULL;
+        o->n_data_keys = 0;
+}
+
+int org_keys_usable(Vault *v, VaultOrg *o, OvError *e) {
+        if (!v->master)
+                return ov_error_set(e, OV_ERR_SEALED, "The vault is sealed");
+        if (o->keys_error)
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "%s", o->keys_error);
+        return 0;
+}
+
+static const OrgKeyEntry *org_key_entry(const VaultOrg *o, uint32_t id) {
+        for (size_t i = 0; i < o->keys.n_keys; i++)
+                if (o->keys.keys[i].id == id)
+                        return &o->keys.keys[i];
+        return NULL;
+}
+
+static char *cache_name(const Vault *v, const VaultOrg *o, uint32_t id) {
+        return strdup_printf("org:%s:%u:%s", o->name, id, v->master_fp);
+}
+
+static int org_remember_key(VaultOrg *o, uint32_t id, OvKey *k) {
+        DataKey *a = reallocarray(o->data_keys, o->n_data_keys + 1, sizeof(DataKey));
+        if (!a)
+                return -ENOMEM;
+        o->data_keys = a;
+        o->data_keys[o->n_data_keys++] = (DataKey) { .id = id, .key = k };
+        return 0;
+}
+
+/* The unwrapped data key with this id: from memory, the keyring cache, or
+ * unwrapped from org.json with the master key. */
+static int org_data_key(Vault *v, VaultOrg *o, uint32_t id, const OvKey **ret, OvError *e) {
+        _cleanup_key_ OvKey *k = NULL;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = org_keys_usable(v, o, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < o->n_data_keys; i++)
+                if (o->data_keys[i].id == id) {
+                        *ret = o->data_keys[i].key;
+                        return 0;
+                }
+        const OrgKeyEntry *entry = org_key_entry(o, id);
+        if (!entry)
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Org %s has no data key %u in org.json", o->name, id);
+
+        name = cache_name(v, o, id);
+        if (!name)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        k = keyring_cache_get(v->cache, name);
+        if (!k) {
+                r = crypto_unwrap_key(v->master, o->name, id, entry->nonce, entry->wrapped, &k);
+                if (r == -ENOMEM)
+                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+                if (r < 0)
+                        return ov_error_set(e, OV_ERR_SEALED,
+                                            "The master key does not open data key %u of org %s (wrong master key, or org.json damaged)",
+                                            id, o->name);
+                keyring_cache_put(v->cache, name, k);
+        }
+        if (org_remember_key(o, id, k) < 0)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        *ret = TAKE_PTR(k);     /* o->data_keys owns it now */
+        return 0;
+}
+
+static uint32_t org_sealing_key_id(const VaultOrg *o) {
+        return o->keys.rotating_to ?: o->keys.current;
+}
+
+static uint32_t org_next_key_id(const VaultOrg *o) {
+        uint32_t max = 0;
+        for (size_t i = 0; i < o->keys.n_keys; i++)
+                if (o->keys.keys[i].id > max)
+                        max = o->keys.keys[i].id;
+        /* Records whose org.json was lost must never meet a new key with
+         * their old id. */
+        for (size_t i = 0; i < o->n; i++)
+                if (o->by_id[i]->key_id > max)
+                        max = o->by_id[i]->key_id;
+        return max + 1;
+}
+
+/* Makes a new random data key, wraps it and saves org.json with it added
+ * (as current when the org had none, else as rotating_to). */
+static int org_add_key(Vault *v, VaultOrg *o, OvError *e) {
+        _cleanup_key_ OvKey *k = ov_key_new_random();
+        _cleanup_free_ char *nonce = NULL, *wrapped = NULL;
+        _cleanup_free_ OrgKeyEntry *entries = NULL;
+        uint32_t id = org_next_key_id(o);
+        int r;
+
+        if (!k)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        if (id == 0)
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Org %s has run out of key ids", o->name);
+        r = crypto_wrap_key(v->master, o->name, id, k, &nonce, &wrapped);
+        if (r < 0)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot wrap a new data key: %s", strerror(-r));
+
+        /* Shallow copy plus the new entry: memory changes only once saved. */
+        entries = reallocarray(NULL, o->keys.n_keys + 1, sizeof(OrgKeyEntry));
+        if (!entries)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        if (o->keys.n_keys > 0)
+                memcpy(entries, o->keys.keys, o->keys.n_keys * sizeof(OrgKeyEntry));
+        entries[o->keys.n_keys] = (OrgKeyEntry) { .id = id, .created = now_usec(), .nonce = nonce, .wrapped = wrapped };
+        OrgKeys next = {
+                .current = o->keys.n_keys == 0 ? id : o->keys.current,
+                .keys = entries,
+                .n_keys = o->keys.n_keys + 1,
+                .rotating_to = o->keys.n_keys == 0 ? 0 : id,
+        };
+        r = org_keys_save(v->state_fd, o->name, &next);
+        if (r < 0)
+                return storage_error(e, r, "write org.json of", o->name, NULL);
+
+        _cleanup_free_ char *name = cache_name(v, o, id);
+        if (name)
+                keyring_cache_put(v->cache, name, k);
+        if (org_remember_key(o, id, k) < 0)
+                log_warning("Org %s: out of memory caching data key %u", o->name, id);
+        else
+                k = NULL;
+        free(o->keys.keys);
+        nonce = wrapped = NULL;
+        next.keys = TAKE_PTR(entries);
+        o->keys = next;
+        return 0;
+}
+
+int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, json_t *fields,
+                    uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e) {
+        const OvKey *key = NULL;
+        uint32_t key_id;
+        int r;
+
+        r = org_keys_usable(v, o, e);
+        if (r < 0)
+                return r;
+        if (o->keys.n_keys == 0) {
+                r = org_add_key(v, o, e);
+                if (r < 0)
+                        return r;
+        }
+        key_id = org_sealing_key_id(o);
+        r = org_data_key(v, o, key_id, &key, e);
+        if (r < 0)
+                return r;
+        _cleanup_secret_free_ char *plain = json_dumps(fields, JSON_COMPACT);
+        if (!plain)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        r = crypto_seal_record(key, key_id, o->name, id, type, plain, strlen(plain), ret_nonce, ret_ct);
+        if (r < 0)
+                return ov_error_set(e, r == -ENOMEM ? OV_ERR_NO_MEMORY : OV_ERR_INVALID_ARGS,
+                                    "Cannot seal the value: %s", strerror(-r));
+        *ret_key_id = key_id;
+        return 0;
+}
+
+int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, size_t *ret_len, OvError *e) {
+        const OvKey *key = NULL;
+        int r = org_data_key(v, o, s->key_id, &key, e);
+        if (r < 0)
+                return r;
+        r = crypto_open_record(key, s->key_id, o->name, s->id, s->type, s->nonce, s->ciphertext, ret_plain, ret_len);
+        if (r == -ENOMEM)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        if (r < 0)
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE,
+                                    "The value of %s/%s does not open: the record was tampered with or moved",
+                                    o->name, s->id);
+        return 0;
+}
+
+/* Re-seals every record still under an older key, then makes the new key
+ * current and drops the old ones. Each step is durable on its own, so a
+ * crash anywhere resumes here at the next load. */
+static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
+        uint32_t to = o->keys.rotating_to;
+        const OvKey *new_key = NULL;
+        int r;
+
+        r = org_data_key(v, o, to, &new_key, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < o->n; i++) {
+                Secret *s = o->by_id[i];
+                char *plain = NULL;
+                size_t len = 0;
+                _cleanup_free_ char *nonce = NULL, *ct = NULL;
+
+                if (s->key_id == to)
+                        continue;
+                r = org_open_value(v, o, s, &plain, &len, e);
+                if (r < 0)
+                        return r;
+                r = crypto_seal_record(new_key, to, o->name, s->id, s->type, plain, len, &nonce, &ct);
+                crypto_free_plain(plain);
+                if (r < 0)
+                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot re-seal %s/%s: %s", o->name, s->id, strerror(-r));
+                Secret resealed = *s;
+                resealed.key_id = to;
+                resealed.nonce = nonce;
+                resealed.ciphertext = ct;
+                r = org_save_record(v, o, &resealed, &s->stamp);
+                if (r < 0)
+                        return storage_error(e, r, "write record", o->name, s->id);
+                free(s->nonce);
+                free(s->ciphertext);
+                s->nonce = TAKE_PTR(nonce);
+                s->ciphertext = TAKE_PTR(ct);
+                s->key_id = to;
+        }
+
+        const OrgKeyEntry *entry = org_key_entry(o, to);
+        OrgKeyEntry *kept = malloc(sizeof(OrgKeyEntry));
+        if (!kept)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        *kept = *entry;
+        OrgKeys next = { .current = to, .keys = kept, .n_keys = 1, .rotating_to = 0 };
+        r = org_keys_save(v->state_fd, o->name, &next);
+        if (r < 0) {
+                free(kept);
+                return storage_error(e, r, "write org.json of", o->name, NULL);
+        }
+        for (size_t i = 0; i < o->keys.n_keys; i++)
+                if (o->keys.keys[i].id != to) {
+                        free(o->keys.keys[i].nonce);
+                        free(o->keys.keys[i].wrapped);
+                }
+        free(o->keys.keys);
+        o->keys = next;
+
+        /* Keep only the new key in memory. */
+        for (size_t i = 0; i < o->n_data_keys;)
+                if (o->data_keys[i].id != to) {
+                        ov_key_free(o->data_keys[i].key);
+                        o->data_keys[i] = o->data_keys[--o->n_data_keys];
+                } else
+                        i++;
+        return 0;
+}
+
+/* Every key must open first: a new key wrapped by a wrong master key would
+ * leave org.json half unusable. */
+int org_rotate_keys(Vault *v, VaultOrg *o, OvError *e) {
+        int r;
+
+        r = org_keys_usable(v, o, e);
+        if (r < 0)
+                return r;
+        if (o->keys.n_keys == 0)
+                return 0;        /* no key yet: the first add makes one */
+        for (size_t i = 0; i < o->keys.n_keys; i++) {
+                const OvKey *k = NULL;
+                r = org_data_key(v, o, o->keys.keys[i].id, &k, e);
+                if (r < 0)
+                        return r;
+        }
+        if (o->keys.rotating_to == 0) {
+                r = org_add_key(v, o, e);
+                if (r < 0)
+                        return r;
+        }
+        return org_finish_rotation(v, o, e);
+}
+
+void org_resume_rotation(Vault *v, VaultOrg *o) {
+        OvError e = {};
+
+        if (o->keys.rotating_to == 0 || !v->master)
+                return;
+        if (org_finish_rotation(v, o, &e) < 0)
+                log_error("Org %s: cannot finish the interrupted key rotation: %s", o->name, e.message);
+        else
+                log_info("Org %s: finished an interrupted key rotation", o->name);
+}

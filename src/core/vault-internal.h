@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the vault's three files share (private to them): the Vault itself and
+ * one loaded org. vault.c has the operations, vault-org.c the org table
+ * (loading an org, finding its secrets, flushing its lazy state), org-keys.c
+ * an org's data keys. */
+#pragma once
+
+#include "keyring-cache.h"
+#include "log.h"
+#include "org-keys.h"
+#include "store.h"
+#include "vault.h"
+
+typedef struct DataKey {
+        uint32_t id;
+        OvKey *key;
+} DataKey;
+
+/* One org as loaded from the store. */
+typedef struct VaultOrg {
+        char *name;
+        /* The same secrets twice: by_id owns them, sorted by id (lookups);
+         * by_name sorted by name ignoring ASCII case (listing, uniqueness). */
+        Secret **by_id;
+        Secret **by_name;
+        size_t n, allocated;
+        OrgKeys keys;            /* n_keys == 0 until the first add */
+        char *keys_error;        /* org.json unreadable: refuse key operations */
+        DataKey *data_keys;      /* unwrapped, wiped on seal */
+        size_t n_data_keys;
+        bool usage_dirty;
+        bool index_dirty;        /* orgs/<org>/index does not match memory */
+} VaultOrg;
+
+struct Vault {
+        int state_fd;
+        char *state_dir;
+        KeyMode key_mode;
+        const TypeRegistry *types;
+        KeyringCache *cache;
+        OvKey *master;           /* NULL while sealed */
+        char master_fp[17];
+        VaultOrg **orgs;
+        size_t n_orgs;
+        vault_event_cb event_cb;
+        void *event_userdata;
+};
+
+/* vault-org.c: the org table */
+
+/* The loaded org, loading it on first use (which may finish an interrupted
+ * key rotation: org_resume_rotation). */
+int org_get(Vault *v, const char *name, VaultOrg **ret, OvError *e);
+/* The org and its secret id: NotFound when absent. */
+int org_secret(Vault *v, const char *org, const char *id, VaultOrg **ret_org, Secret **ret, OvError *e);
+Secret *org_find(const VaultOrg *o, const char *id);
+/* A secret whose name equals name ignoring ASCII case, other than except. */
+const Secret *org_find_name(const VaultOrg *o, const char *name, const Secret *except);
+int org_reserve(VaultOrg *o);                   /* room for one more: org_insert can't fail */
+void org_insert(VaultOrg *o, Secret *s);        /* takes ownership */
+void org_unlink(VaultOrg *o, Secret *s);        /* from both indexes; does not free */
+void org_free(VaultOrg *o);
+/* Writes a record durably; *ret_stamp gets its file's new stamp, and the
+ * org index is due for a rewrite. */
+int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_stamp);
+/* A failed store call as the named error (NoMemory or StorageFailure). */
+int storage_error(OvError *e, int r, const char *what, const char *org, const char *id);
+
+/* org-keys.c: an org's data keys */
+
+/* The master key is loaded and org.json was readable. */
+int org_keys_usable(Vault *v, VaultOrg *o, OvError *e);
+/* Seals the fields' compact JSON under the org's sealing key, making the
+ * org's first key when it has none. */
+int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, json_t *fields,
+                    uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e);
+/* The secret's decrypted fields (free with crypto_free_plain). */
+int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, size_t *ret_len, OvError *e);
+/* New data key, every record re-sealed under it, old keys dropped. */
+int org_rotate_keys(Vault *v, VaultOrg *o, OvError *e);
+/* The step that makes a read path write: an org whose org.json says a
+ * rotation was under way (a crash during RotateKeys) has it finished when it
+ * is loaded or the vault is unsealed. Logs the outcome; a failure leaves the
+ * rotation to the next try. */
+void org_resume_rotation(Vault *v, VaultOrg *o);
+void org_forget_data_keys(VaultOrg *o);         /* wipes the unwrapped keys */
