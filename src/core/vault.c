@@ -265,10 +265,10 @@ static int pick_id(const VaultOrg *o, const char *name, char **ret) {
  * them: the type, the name and id, every field, then the org's state. A
  * "Next" step has no name yet: name NULL skips the name's checks. */
 static int add_check(Vault *v, const char *org, const char *type, const char *name, const char *id,
-                     json_t *fields, const SecretType **ret_type, Org **ret_org, ValidationResult *res,
+                     json_t *fields, const SecretType **ret_type, VaultOrg **ret_org, ValidationResult *res,
                      char ***ret_warnings, OvError *e) {
         const SecretType *t;
-        Org *o = NULL;
+        VaultOrg *o = NULL;
         int r;
 
         if (!type || !(t = type_registry_find(v->types, type)))
@@ -302,7 +302,7 @@ int vault_check_add(Vault *v, const char *org, const char *type, const char *nam
                     json_t *fields, char ***ret_warnings, OvError *e) {
         _cleanup_(validation_result_clear) ValidationResult res = {};
         const SecretType *t;
-        Org *o;
+        VaultOrg *o;
 
         return add_check(v, org, type, name && *name ? name : NULL, id, fields, &t, &o, &res, ret_warnings, e);
 }
@@ -348,7 +348,7 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
 }
 
 /* Everything an update checks before it writes. */
-static int update_check(Vault *v, const char *org, const char *id, json_t *fields, Org **ret_org,
+static int update_check(Vault *v, const char *org, const char *id, json_t *fields, VaultOrg **ret_org,
                         Secret **ret, ValidationResult *res, char ***ret_warnings, OvError *e) {
         const SecretType *t;
         Secret *s = NULL;
@@ -378,7 +378,7 @@ int vault_check_update(Vault *v, const char *org, const char *id, json_t *fields
                        OvError *e) {
         _cleanup_(validation_result_clear) ValidationResult res = {};
         Secret *s;
-        Org *o;
+        VaultOrg *o;
 
         return update_check(v, org, id, fields, &o, &s, &res, ret_warnings, e);
 }
@@ -389,7 +389,7 @@ int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
         _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_free_ char *nonce = NULL, *ct = NULL;
         Secret *s = NULL;
-        Org *o = NULL;
+        VaultOrg *o = NULL;
         int r;
 
         r = update_check(v, org, id, fields, &o, &s, &res, &warnings, e);

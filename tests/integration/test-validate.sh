@@ -14,7 +14,7 @@ V=io.orgvault.Vault1.Error
 NOOPTS='@a{sv} {}'
 VO="{'validate_only': <true>}"
 SLACK="{'webhook_url': '$OV_FAKE_SLACK'}"
-# A Teams URL on logic.azure.com: valid, with a warning (DESIGN §6 types).
+# A Teams URL on logic.azure.com: valid, with a warning (docs/TYPES.md).
 TEAMS_OLD="https://prod-00.westus.logic.azure.com:443/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=FAKEfakeFAKEfakeFAKEfake0000"
 
 audit_lines() { wc -l <"$OV_DIR/audit.jsonl" 2>/dev/null || echo 0; }
