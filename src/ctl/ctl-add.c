@@ -47,26 +47,31 @@ static int append_fields(sd_bus_message *m, const Values *v) {
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-/* AddSecret or UpdateSecret (when id_for_update is set). */
+/* AddSecret or UpdateSecret (when id_for_update is set). validate: the
+ * "Next" step, the same call with validate_only (UpdateSecretWithOptions
+ * for an update), which saves nothing; the name may still be empty then. */
 static int call_with_values(Ctl *c, const char *type, const char *name, const char *id, const char *id_for_update,
-                            const Values *v, sd_bus_error *e, sd_bus_message **reply) {
+                            const Values *v, bool validate, sd_bus_error *e, sd_bus_message **reply) {
         sd_bus_message *m = NULL;
         int r;
 
         r = sd_bus_message_new_method_call(c->bus, &m, OV_BUS_NAME, OV_BUS_PATH, OV_BUS_IFACE,
-                                           id_for_update ? "UpdateSecret" : "AddSecret");
+                                           !id_for_update ? "AddSecret" :
+                                           validate ? "UpdateSecretWithOptions" : "UpdateSecret");
         if (r >= 0)
                 r = sd_bus_message_sensitive(m);        /* wiped when freed */
         if (r >= 0 && id_for_update)
                 r = sd_bus_message_append(m, "ss", c->org, id_for_update);
         else if (r >= 0)
-                r = sd_bus_message_append(m, "sss", c->org, type, name);
+                r = sd_bus_message_append(m, "sss", c->org, type, name ?: "");
         if (r >= 0)
                 r = append_fields(m, v);
-        if (r >= 0 && !id_for_update) {
+        if (r >= 0 && (!id_for_update || validate)) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-                if (r >= 0 && id)
+                if (r >= 0 && id && !id_for_update)
                         r = sd_bus_message_append(m, "{sv}", "id", "s", id);
+                if (r >= 0 && validate)
+                        r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
@@ -162,7 +167,7 @@ static void print_allowed(int tty, const FieldInfo *f) {
 
 /* Asks one field until it passes the checks the CLI mirrors (required,
  * allowed values); the daemon checks everything else. */
-static int prompt_field(int tty, const FieldInfo *f, const char *reason, char **ret) {
+static int prompt_field(int tty, const FieldInfo *f, const char *heading, const char *reason, char **ret) {
         _cleanup_free_ char *prompt = NULL;
         bool has_allowed = f->allowed && f->allowed[0];
 
@@ -175,7 +180,7 @@ static int prompt_field(int tty, const FieldInfo *f, const char *reason, char **
                 tty_printf(tty, "\n");
         }
         if (reason)
-                tty_printf(tty, "  Rejected: %s\n", reason);
+                tty_printf(tty, "  %s: %s\n", heading, reason);
         prompt = strdup_printf("%s%s%s: ", f->label, f->required ? "" : " (optional, Enter to skip)",
                                f->secret ? " (input is not shown)" : "");
         if (!prompt)
@@ -244,25 +249,30 @@ static size_t split_invalid_field(const char *msg, const FieldInfo *f, size_t n,
         }
 }
 
-static void print_warnings(sd_bus_message *reply, const FieldInfo *f, size_t n, json_t *collect) {
-        const char *w;
-
-        if (sd_bus_message_enter_container(reply, 'a', "s") <= 0)
-                return;
-        while (sd_bus_message_read(reply, "s", &w) > 0) {
-                const char *label = NULL, *text = w;
-
-                for (size_t i = 0; i < n; i++) {
-                        size_t len = strlen(f[i].id);
-                        if (strncmp(w, f[i].id, len) == 0 && w[len] == ':' && w[len + 1] == ' ') {
-                                label = f[i].label;
-                                text = w + len + 2;
-                        }
+/* A warning is "field_id: text" or plain text; the field's index or -1. */
+static ssize_t warning_field(const char *w, const FieldInfo *f, size_t n, const char **ret_text) {
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(f[i].id);
+                if (strncmp(w, f[i].id, len) == 0 && w[len] == ':' && w[len + 1] == ' ') {
+                        *ret_text = w + len + 2;
+                        return (ssize_t) i;
                 }
-                if (collect)
-                        json_array_append_new(collect, json_string(w));
-                else if (label)
-                        fprintf(stderr, "Warning: %s: %s\n", label, text);
+        }
+        *ret_text = w;
+        return -1;
+}
+
+/* Prints warnings with the field's label, skipping those already shown. */
+static void print_warnings(char **warnings, char **shown, const FieldInfo *f, size_t n) {
+        for (char **w = warnings; w && *w; w++) {
+                const char *text;
+                ssize_t i;
+
+                if (strv_contains(shown, *w))
+                        continue;
+                i = warning_field(*w, f, n, &text);
+                if (i >= 0)
+                        fprintf(stderr, "Warning: %s: %s\n", f[i].label, text);
                 else
                         fprintf(stderr, "Warning: %s\n", text);
         }
@@ -344,15 +354,16 @@ static int pick_type(Ctl *c, int tty, char **ret) {
         return r;
 }
 
-/* Asks the fields listed in reasons (all of them when reasons is NULL). */
-static int prompt_fields(int tty, const FieldInfo *f, size_t n, Values *v, char **reasons) {
+/* Asks the fields listed in reasons (all of them when reasons is NULL);
+ * heading says what the reasons are ("Rejected", "Warning"). */
+static int prompt_fields(int tty, const FieldInfo *f, size_t n, Values *v, const char *heading, char **reasons) {
         for (size_t i = 0; i < n; i++) {
                 char *value = NULL;
                 int r;
 
                 if (reasons && !reasons[i])
                         continue;
-                r = prompt_field(tty, &f[i], reasons ? reasons[i] : NULL, &value);
+                r = prompt_field(tty, &f[i], heading, reasons ? reasons[i] : NULL, &value);
                 if (r > 0)
                         return r;
                 free_secret_string(v->values[i]);
@@ -379,8 +390,7 @@ static int prompt_name(int tty, char **ret) {
         }
 }
 
-/* The loop shared by add and update: call, and on InvalidField ask the
- * named fields again (on NameExists, the display name) until it is saved. */
+/* State shared by add and update. */
 typedef struct AddState {
         const char *type;
         const char *update_id;           /* update: the secret's id */
@@ -390,17 +400,122 @@ typedef struct AddState {
         Values values;
         char *name;
         bool name_asked;
+        char **accepted;                 /* warnings the admin accepted at "Next" */
         int tty;
 } AddState;
 
+/* On InvalidField from a terminal session: asks the fields the message
+ * names again. Returns 0 when it asked (call again), -1 when the error
+ * names no field (report it), or an exit code. */
+static int reask_invalid(AddState *s, const sd_bus_error *e) {
+        _cleanup_free_ char **reasons = NULL;
+        size_t named;
+        int r;
+
+        if (s->tty < 0 || !sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.InvalidField"))
+                return -1;
+        reasons = calloc(s->n_fields ?: 1, sizeof *reasons);
+        if (!reasons)
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        named = split_invalid_field(e->message ?: "", s->fields, s->n_fields, reasons);
+        if (named == 0)
+                return -1;
+        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, "Rejected", reasons);
+        for (size_t i = 0; i < s->n_fields; i++)
+                free(reasons[i]);
+        return r;
+}
+
+/* The "Next" step: the daemon validates the values (saving nothing) and a
+ * rejected field is asked again, until they pass. Returns the warnings. */
+static int validate_loop(Ctl *c, AddState *s, char ***ret_warnings) {
+        const char *doing = s->update_id ? "replacing a secret's value" : "adding secrets";
+
+        for (;;) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                int r;
+
+                r = call_with_values(c, s->type, s->name, c->id, s->update_id, &s->values, true, &e, &reply);
+                if (r >= 0) {
+                        r = sd_bus_message_skip(reply, s->update_id ? "u" : "s");
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(reply, ret_warnings);
+                        if (r < 0)
+                                return ctl_fail(CTL_EXIT_FAILURE, "Failed to read orgvaultd's reply: %s.", strerror(-r));
+                        return 0;
+                }
+                int q = reask_invalid(s, &e);
+                if (q < 0)
+                        q = ctl_bus_fail(c, &e, r, doing, "admin");
+                sd_bus_error_free(&e);
+                if (q > 0)
+                        return q;
+        }
+}
+
+/* Shows the warnings of "Next" and asks whether to go on with these values.
+ * --yes accepts. "No" asks the fields the warnings name again (returns -1:
+ * validate again); with no field named, or no terminal, nothing is saved. */
+static int confirm_warnings(Ctl *c, AddState *s, char **warnings) {
+        _cleanup_(free_secret_stringp) char *answer = NULL;
+        _cleanup_free_ char **reasons = NULL;
+        size_t named = 0;
+        int r;
+
+        if (strv_length(warnings) == 0)
+                return 0;
+        if (c->json == JSON_OFF || !c->yes)
+                print_warnings(warnings, NULL, s->fields, s->n_fields);
+        if (c->yes)
+                return 0;
+        if (s->tty < 0)
+                return ctl_fail(CTL_EXIT_CANCELLED,
+                                "Nothing was saved: check the %s above, or pass --yes to save the value%s anyway.",
+                                warnings[1] ? "warnings" : "warning", s->n_fields > 1 ? "s" : "");
+        for (;;) {
+                r = tty_read_line(s->tty, "Save with this value anyway? [y/N] ", false, &answer);
+                if (r == -ECANCELED)
+                        return ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; nothing was saved.");
+                if (r == 0 && (!*answer || strcasecmp(answer, "n") == 0 || strcasecmp(answer, "no") == 0))
+                        break;
+                if (r == 0 && (strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0))
+                        return 0;
+                if (r < 0 && r != -E2BIG)
+                        return ctl_fail(CTL_EXIT_FAILURE, "Failed to read from the terminal: %s.", strerror(-r));
+                free_secret_string(answer);
+                answer = NULL;
+                tty_printf(s->tty, "  Answer y or n.\n");
+        }
+
+        reasons = calloc(s->n_fields ?: 1, sizeof *reasons);
+        if (!reasons)
+                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+        for (char **w = warnings; *w; w++) {
+                const char *text;
+                ssize_t i = warning_field(*w, s->fields, s->n_fields, &text);
+                if (i >= 0 && !reasons[i] && (reasons[i] = strdup(text)))
+                        named++;
+        }
+        if (named > 0) {
+                tty_printf(s->tty, "Enter the value again (^D cancels; nothing is saved).\n");
+                r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, "Warning", reasons);
+        } else
+                r = ctl_fail(CTL_EXIT_CANCELLED, "Cancelled; nothing was saved.");
+        for (size_t i = 0; i < s->n_fields; i++)
+                free(reasons[i]);
+        return r > 0 ? r : -1;
+}
+
+/* After "Next": ask the display name, save, and on NameExists ask the name
+ * again; a field the daemon rejects now (the type changed meanwhile) is
+ * asked again too. */
 static int save_loop(Ctl *c, AddState *s, sd_bus_message **reply) {
         const char *doing = s->update_id ? "replacing a secret's value" : "adding secrets";
 
         for (;;) {
                 sd_bus_error e = SD_BUS_ERROR_NULL;
-                char **reasons = NULL;
-                size_t named = 0;
-                int r;
+                int r, q;
 
                 if (!s->update_id && !s->name) {
                         r = prompt_name(s->tty, &s->name);
@@ -408,36 +523,22 @@ static int save_loop(Ctl *c, AddState *s, sd_bus_message **reply) {
                                 return r;
                         s->name_asked = true;
                 }
-                r = call_with_values(c, s->type, s->name, c->id, s->update_id, &s->values, &e, reply);
+                r = call_with_values(c, s->type, s->name, c->id, s->update_id, &s->values, false, &e, reply);
                 if (r >= 0)
                         return 0;
 
-                if (s->tty >= 0 && sd_bus_error_has_name(&e, "io.orgvault.Vault1.Error.InvalidField")) {
-                        reasons = calloc(s->n_fields ?: 1, sizeof *reasons);
-                        if (reasons)
-                                named = split_invalid_field(e.message ?: "", s->fields, s->n_fields, reasons);
-                }
-                if (named > 0) {
-                        sd_bus_error_free(&e);
-                        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, reasons);
-                        for (size_t i = 0; i < s->n_fields; i++)
-                                free(reasons[i]);
-                        free(reasons);
-                        if (r > 0)
-                                return r;
-                        continue;
-                }
-                free(reasons);
-                if (s->name_asked && sd_bus_error_has_name(&e, "io.orgvault.Vault1.Error.NameExists")) {
+                q = reask_invalid(s, &e);
+                if (q < 0 && s->name_asked && sd_bus_error_has_name(&e, "io.orgvault.Vault1.Error.NameExists")) {
                         tty_printf(s->tty, "  Rejected: %s\n", e.message ?: "that name is taken");
-                        sd_bus_error_free(&e);
                         free(s->name);
                         s->name = NULL;
-                        continue;
+                        q = 0;
                 }
-                r = ctl_bus_fail(c, &e, r, doing, "admin");
+                if (q < 0)
+                        q = ctl_bus_fail(c, &e, r, doing, "admin");
                 sd_bus_error_free(&e);
-                return r;
+                if (q > 0)
+                        return q;
         }
 }
 
@@ -445,6 +546,7 @@ static void add_state_clear(AddState *s) {
         field_infos_free(s->fields, s->n_fields);
         values_clear(&s->values);
         free(s->name);
+        strv_free(s->accepted);
         if (s->tty >= 0)
                 close(s->tty);
 }
@@ -464,7 +566,7 @@ static int collect_values(Ctl *c, AddState *s) {
         for (size_t i = 0; i < s->n_fields; i++)
                 if (!(s->values.keys[i] = strdup(s->fields[i].id)))
                         return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
-        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, NULL);
+        r = prompt_fields(s->tty, s->fields, s->n_fields, &s->values, NULL, NULL);
         return r;
 }
 
@@ -479,7 +581,7 @@ static int open_terminal(Ctl *c, AddState *s) {
 }
 
 static int finish_saved(Ctl *c, AddState *s, sd_bus_message *reply) {
-        _cleanup_json_ json_t *warnings = c->json != JSON_OFF ? json_array() : NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
         const char *id = NULL;
         uint32_t version = 0;
         int r;
@@ -488,16 +590,19 @@ static int finish_saved(Ctl *c, AddState *s, sd_bus_message *reply) {
                 r = sd_bus_message_read(reply, "u", &version);
         else
                 r = sd_bus_message_read(reply, "s", &id);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, &warnings);
         if (r < 0)
                 return ctl_fail(CTL_EXIT_FAILURE, "Saved, but failed to read orgvaultd's reply: %s.", strerror(-r));
-        print_warnings(reply, s->fields, s->n_fields, warnings);
 
         if (c->json != JSON_OFF) {
+                _cleanup_json_ json_t *list = strv_json(warnings);
                 _cleanup_json_ json_t *doc = s->update_id
-                        ? json_pack("{s:s,s:I,s:O}", "id", s->update_id, "version", (json_int_t) version, "warnings", warnings)
-                        : json_pack("{s:s,s:O}", "id", id, "warnings", warnings);
+                        ? json_pack("{s:s,s:I,s:O}", "id", s->update_id, "version", (json_int_t) version, "warnings", list)
+                        : json_pack("{s:s,s:O}", "id", id, "warnings", list);
                 return json_print(doc, c->json);
         }
+        print_warnings(warnings, s->accepted, s->fields, s->n_fields);  /* new since "Next" */
         if (s->update_id) {
                 fprintf(stderr, "Replaced the value of \"%s\" (%s); it is now version %" PRIu32 ".\n", s->display,
                         s->update_id, version);
@@ -508,13 +613,26 @@ static int finish_saved(Ctl *c, AddState *s, sd_bus_message *reply) {
         return 0;
 }
 
-/* What add and update share once the type's fields are known: ask (or read)
- * the values, save them, re-asking a rejected field, and say what was saved. */
+/* What add and update share once the type's fields are known, in the
+ * page's order: ask (or read) the values; "Next" (validate, re-asking a
+ * rejected field; show the warnings and confirm); the display name; save;
+ * say what was saved. */
 static int prompt_and_save(Ctl *c, AddState *s) {
         sd_bus_message *reply = NULL;
         int r;
 
         r = collect_values(c, s);
+        while (r == 0) {
+                strv_free(s->accepted);
+                s->accepted = NULL;
+                r = validate_loop(c, s, &s->accepted);
+                if (r == 0)
+                        r = confirm_warnings(c, s, s->accepted);
+                if (r == 0)
+                        break;
+                if (r < 0)
+                        r = 0;          /* values asked again: validate them */
+        }
         if (r == 0)
                 r = save_loop(c, s, &reply);
         if (r == 0)
@@ -550,7 +668,7 @@ int verb_add(Ctl *c) {
         if (r > 0)
                 goto out;
         if (s.tty >= 0)
-                tty_printf(s.tty, "Adding a %s secret to org %s. ^D or ^C cancels; nothing is saved until the end.\n",
+                tty_printf(s.tty, "Adding a secret of type %s to org %s. ^D or ^C cancels; nothing is saved until the end.\n",
                            s.type, c->org);
         if (c->name && !(s.name = strdup(c->name))) {
                 r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");

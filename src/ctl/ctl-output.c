@@ -206,3 +206,13 @@ int json_print(json_t *doc, JsonMode mode) {
         fputc('\n', stdout);
         return 0;
 }
+
+json_t *strv_json(char **l) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && l && l[i]; i++)
+                if (json_array_append_new(a, json_string(l[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}

@@ -36,5 +36,8 @@ int table_add(Table *t, const char *cell);
 size_t table_rows(const Table *t);
 void table_print(const Table *t, bool header);
 
+/* A JSON array of the strings (a new reference; NULL on ENOMEM). */
+json_t *strv_json(char **l);
+
 /* Prints a JSON document on stdout in the chosen mode. */
 int json_print(json_t *doc, JsonMode mode);

@@ -180,16 +180,6 @@ int verb_types(Ctl *c) {
         return 0;
 }
 
-static json_t *strv_json(char **l) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                if (json_array_append_new(a, json_string(l[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
-
 static json_t *fields_json(const FieldInfo *f, size_t n) {
         json_t *a = json_array();
 

@@ -32,11 +32,11 @@ static const Verb verbs[] = {
         { "list",          "[SEARCH] [--type=TYPE] [--feature=FEATURE]", 0, 1, OPT_TYPE | OPT_FEATURE, verb_list },
         { "types",         "[--feature=FEATURE]",             0, 0, OPT_FEATURE,                         verb_types },
         { "describe-type", "TYPE",                            1, 1, 0,                                   verb_describe_type },
-        { "add",           "[TYPE] [--name=NAME] [--id=ID]",  0, 1, OPT_NAME | OPT_ID | OPT_FIELDS_JSON, verb_add },
+        { "add",           "[TYPE] [--name=NAME] [--id=ID] [--yes]", 0, 1, OPT_NAME | OPT_ID | OPT_FIELDS_JSON | OPT_YES, verb_add },
         { "show",          "SECRET",                          1, 1, 0,                                   verb_show },
         { "refs",          "SECRET",                          1, 1, 0,                                   verb_refs },
         { "rename",        "SECRET NAME",                     2, 2, 0,                                   verb_rename },
-        { "update",        "SECRET",                          1, 1, OPT_FIELDS_JSON,                     verb_update },
+        { "update",        "SECRET [--yes]",                  1, 1, OPT_FIELDS_JSON | OPT_YES,           verb_update },
         { "delete",        "SECRET [--force] [--yes]",        1, 1, OPT_FORCE | OPT_YES,                 verb_delete },
         { "status",        "",                                0, 0, 0,                                   verb_status },
         { "seal",          "",                                0, 0, 0,                                   verb_seal },
@@ -53,7 +53,8 @@ static void help(void) {
                "  list [SEARCH]          List secrets (name contains SEARCH, any case)\n"
                "  show SECRET            Show a secret's metadata, references and last use\n"
                "  refs SECRET            List the features that use a secret\n"
-               "  add [TYPE]             Add a secret: asks for each field, then a display name\n"
+               "  add [TYPE]             Add a secret: asks for each field, checks them (and\n"
+               "                         asks to confirm warnings), then asks a display name\n"
                "  update SECRET          Replace a secret's value (asks like add)\n"
                "  rename SECRET NAME     Give a secret a new display name\n"
                "  delete SECRET          Delete a secret after confirmation\n\n"
@@ -80,7 +81,8 @@ static void help(void) {
                "     --id=ID             add: the secret's id (else derived from the name)\n"
                "     --fields-json=-     add, update: read {\"field\": \"value\"} from stdin\n"
                "     --force             delete: even while features still use the secret\n"
-               "  -y --yes               delete: do not ask for confirmation\n\n"
+               "  -y --yes               delete: do not ask for confirmation; add, update:\n"
+               "                         save a value orgvaultd warns about without asking\n\n"
                "SECRET is a secret's id or its display name. Values are typed at a prompt\n"
                "with no echo, or read from standard input; never from the command line.\n"
                "See the orgvaultctl(1) man page for details and exit codes.\n",

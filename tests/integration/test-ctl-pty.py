@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Drives orgvaultctl's interactive add through a pseudo-terminal, as a person
-# at a terminal would: the secret field must not be echoed, a rejected field
-# is asked again with the reason, warnings are shown, the display name is
-# asked and the id printed, and ^C at a hidden prompt leaves echo on.
+# at a terminal would, in the product page's order: the secret field is not
+# echoed; "Next" rejects a bad field (asked again) and shows warnings (confirmed
+# or declined) before the display name is asked; the id is printed; ^C at a
+# hidden prompt leaves echo on.
 # Run by test-ctl-pty.sh (private bus set up, $ORGVAULT_BUS_ADDRESS exported).
 # Prints "ok - ..." / "not ok - ..." lines for the wrapper to count.
 import os
@@ -87,7 +88,9 @@ class Session:
         os.close(self.fd)
 
 
-# 1. The whole Add flow, type picked from the numbered list.
+# 1. The whole Add flow in the page's order: type (from the numbered list),
+#    fields, "Next" (the daemon validates; a rejected field is asked again
+#    before the display name; warnings shown and confirmed), display name, add.
 s = Session("add")
 m = s.expect(r"(\d+)\) Slack Webhook URL \(slack-webhook\)")
 report(m is not None, "add without TYPE shows a numbered type list")
@@ -99,21 +102,82 @@ s.send("")
 report(s.expect(r"Rejected: Webhook URL is required\.") is not None, "an empty required field is asked again with the reason")
 s.expect(r"Webhook URL \(input is not shown\): ")
 s.send(SLACK_BAD)
-report(s.expect(r"Display name \(how the secret appears in lists\): ") is not None, "the display name is asked after the fields")
+m = s.expect(r"Rejected: ([^\r\n]+)")
+report(m is not None and "hooks.slack.com" in m.group(1), "Next: the daemon's rejection is shown with its reason")
+report(m is not None and "Display name" not in s.out, "Next: a bad value is caught before the display name is asked")
+report(s.expect(r"Webhook URL \(input is not shown\): ") is not None, "the rejected field is asked again")
+report(s.echo_on() is False, "echo is off again for the re-asked secret field")
+s.send(SLACK_ODD)
+report(s.expect(r"Warning: Webhook URL: [^\r\n]+") is not None, "Next: the daemon's warning is shown with the field's label")
+report(s.expect(r"Save with this value anyway\? \[y/N\] ") is not None and "Display name" not in s.out,
+       "the warning is confirmed before the display name is asked")
+s.send("y")
+report(s.expect(r"Display name \(how the secret appears in lists\): ") is not None, "the display name is asked after Next")
 report(s.echo_on(), "echo is back on after the secret field")
 s.send("Pty Slack")
-m = s.expect(r"Rejected: ([^\r\n]+)")
-report(m is not None and "hooks.slack.com" in m.group(1), "the daemon's rejection is shown with its reason")
-report(s.expect(r"Webhook URL \(input is not shown\): ") is not None, "the rejected field is asked again")
-s.send(SLACK_ODD)
-report(s.expect(r"Warning: Webhook URL: [^\r\n]+") is not None, "the daemon's warning is shown with the field's label")
 report(s.expect(r"\r\npty-slack\r\n") is not None, "the new id is printed")
 st = s.wait()
 report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, "interactive add exits 0")
 report(SLACK_BAD not in s.out and SLACK_ODD not in s.out and "zzzzzzzz" not in s.out and "xxxxxxxx" not in s.out,
        "no typed secret value appears on the terminal")
-report("Display name" in s.out and s.out.count("Display name") == 1,
-       "a field rejection does not ask the display name again")
+report(s.out.count("Display name") == 1, "the display name is asked once")
+report(s.out.count("Warning:") == 1, "the confirmed warning is not repeated after the add")
+s.close()
+
+# 1b. A warning declined: the warned field is asked again; a clean value then
+#     goes on to the display name with no question.
+s = Session("add", "slack-webhook")
+s.expect(r"Webhook URL \(input is not shown\): ")
+s.send(SLACK_ODD)
+s.expect(r"Warning: Webhook URL: ")
+report(s.expect(r"Save with this value anyway\? \[y/N\] ") is not None, "a warning asks [y/N]")
+s.send("")
+report(s.expect(r"\r\n  Warning: [^\r\n]+") is not None, "declining (Enter) asks the warned field again, with the warning")
+report(s.expect(r"Webhook URL \(input is not shown\): ") is not None and "Display name" not in s.out,
+       "... before any display name")
+s.send(SLACK_OK.replace("TFAKE0000", "TFAKE0002"))
+report(s.expect(r"Display name \(how the secret appears in lists\): ") is not None, "a clean value goes on to the name")
+report(s.out.count("Save with this value anyway") == 1, "a clean value asks no question")
+s.send("Pty Declined")
+report(s.expect(r"\r\npty-declined\r\n") is not None, "the secret is added with the corrected value")
+st = s.wait()
+report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, "add after a declined warning exits 0")
+s.close()
+
+# 1c. A warning declined, then ^D: nothing is saved, exit 3.
+s = Session("add", "slack-webhook", "--name=Never Saved")
+s.expect(r"Webhook URL \(input is not shown\): ")
+s.send(SLACK_ODD)
+s.expect(r"Save with this value anyway\? \[y/N\] ")
+s.send("n")
+s.expect(r"Webhook URL \(input is not shown\): ")
+os.write(s.fd, b"\x04")
+report(s.expect(r"Cancelled; nothing was saved\.") is not None, "declined, then ^D: cancelled")
+st = s.wait()
+report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 3, "declined, then ^D: exit 3")
+s.close()
+
+# 1d. --yes accepts the warning: shown, not asked.
+s = Session("add", "slack-webhook", "--name=Pty Yes", "--yes")
+s.expect(r"Webhook URL \(input is not shown\): ")
+s.send(SLACK_ODD.replace("TFAKE0000", "TFAKE0003"))
+report(s.expect(r"Warning: Webhook URL: ") is not None, "--yes still shows the warning")
+report(s.expect(r"\r\npty-yes\r\n") is not None and "[y/N]" not in s.out, "--yes accepts it without asking")
+s.wait()
+s.close()
+
+# 1e. update follows the same order: a bad value is re-asked, a warning
+#     confirmed, then saved.
+s = Session("update", "pty-declined")
+s.expect(r"Webhook URL \(input is not shown\): ")
+s.send(SLACK_BAD)
+report(s.expect(r"Rejected: [^\r\n]*hooks\.slack\.com") is not None, "update: a bad value is rejected at Next")
+s.expect(r"Webhook URL \(input is not shown\): ")
+s.send(SLACK_ODD.replace("TFAKE0000", "TFAKE0004"))
+report(s.expect(r"Save with this value anyway\? \[y/N\] ") is not None, "update: a warning is confirmed before saving")
+s.send("yes")
+report(s.expect(r"it is now version 2\.") is not None, "update: saved after the confirmation")
+s.wait()
 s.close()
 
 # 2. An optional field can be left empty; --name skips the name prompt.
@@ -166,11 +230,11 @@ s.close()
 # 6. On a terminal, tables go through the pager and get colour; not with --no-pager.
 s = Session("list", env={"PAGER": "sed s/^/PAGED:/"})
 report(s.expect(r"PAGED:\x1b\[1mNAME") is not None, "list on a terminal goes through $PAGER, header in bold")
-report(s.expect(r"PAGED:2 secrets listed\.") is not None, "the footer goes through the pager too")
+report(s.expect(r"PAGED:4 secrets listed\.") is not None, "the footer goes through the pager too")
 s.wait()
 s.close()
 s = Session("list", "--no-pager", env={"PAGER": "sed s/^/PAGED:/"})
-report(s.expect(r"2 secrets listed\.") is not None and "PAGED:" not in s.out, "--no-pager prints directly")
+report(s.expect(r"4 secrets listed\.") is not None and "PAGED:" not in s.out, "--no-pager prints directly")
 s.wait()
 s.close()
 

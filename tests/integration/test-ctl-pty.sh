@@ -20,7 +20,7 @@ while IFS= read -r line; do
 done < <(ORGVAULTCTL=$ORGVAULTCTL timeout 120 python3 "$(dirname "$0")/test-ctl-pty.py" ovt-bob; echo "exit $?")
 
 names=$(as ovt-bob "$ORGVAULTCTL" list --json | ov_py 'print(" ".join(sorted(s["id"] for s in d)))')
-assert_eq "the interactive adds saved exactly the completed secrets" "$names" "local-llm pty-slack"
+assert_eq "the interactive adds saved exactly the completed secrets" "$names" "local-llm pty-declined pty-slack pty-yes"
 ver=$(as ovt-bob "$ORGVAULTCTL" show pty-slack --json | ov_py 'print(d["Version"])')
 assert_eq "^C during update left the value unchanged" "$ver" "1"
 type=$(as ovt-bob "$ORGVAULTCTL" show "Local LLM" --json | ov_py 'print(d["Type"])')

@@ -63,10 +63,18 @@ assert_eq "add prints only the id on stdout" "$OUT" "ops-slack"
 assert_contains "add says where it was added" "$ERR" 'Added "Ops Slack" to org acme'
 ctl ovt-bob add slack-webhook --name="Dev Slack" --id=dev-hook --fields-json - < <(fields "$OV_FAKE_SLACK2")
 assert_eq "--id sets the id" "$OUT" "dev-hook"
+# The fake OpenAI key has an unusual shape: a warning at "Next". From stdin
+# there is no one to ask: nothing is saved without --yes.
 ctl ovt-bob --json add openai-api-key --name="beta OpenAI" --fields-json - <<<"{\"api_key\": \"$OV_FAKE_OPENAI\"}"
-assert_rc "add --json" 0
-got=$(ov_py 'print(d["id"], len(d["warnings"]) >= 0 and isinstance(d["warnings"], list))' <<<"$OUT")
+assert_rc "a warning without --yes saves nothing (--fields-json)" 3
+assert_contains "... the warning is shown with the field's label" "$ERR" "Warning: API Key: "
+assert_contains "... and the way on is named" "$ERR" "pass --yes to save"
+assert_eq "... nothing on stdout" "$OUT" ""
+ctl ovt-bob --json add openai-api-key --name="beta OpenAI" --yes --fields-json - <<<"{\"api_key\": \"$OV_FAKE_OPENAI\"}"
+assert_rc "add --json --yes" 0
+got=$(ov_py 'print(d["id"], len(d["warnings"]) > 0 and isinstance(d["warnings"], list))' <<<"$OUT")
 assert_eq "add --json gives id and warnings" "$got" "beta-openai True"
+assert_eq "add --json --yes keeps stderr for the JSON's sake" "$ERR" ""
 ctl ovt-bob add slack-webhook --name="Ops Slack" --fields-json - < <(fields "$OV_FAKE_SLACK2")
 assert_rc "a taken display name" 6
 assert_contains "NameExists says what to do" "$ERR" "pick another display name"
