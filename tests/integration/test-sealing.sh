@@ -37,6 +37,9 @@ assert_eq "add works once unsealed" "$id" ops-slack
 
 ovbus root Seal >/dev/null
 assert_eq "Seal seals" "$(status_sealed)" true
+# The add left lazy state (org index) that the daemon writes when it is
+# idle or exits: let it exit first, so only the Unseal below could write.
+check "the daemon exits when idle after Seal" wait_daemon_gone
 before=$(ov_state_hash)
 assert_error "a wrong passphrase is AccessDenied" org.freedesktop.DBus.Error.AccessDenied root Unseal "wrong (fake)"
 assert_eq "... and changes nothing on disk" "$(ov_state_hash)" "$before"
