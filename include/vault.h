@@ -19,6 +19,7 @@ typedef struct Vault Vault;
 
 typedef struct VaultConfig {
         const char *state_dir;
+        const char *store;       /* NULL: the files of state_dir; see store_open() */
         KeyMode key_mode;
         unsigned keyring_timeout_sec;    /* 0 disables the keyring cache */
 } VaultConfig;

@@ -125,14 +125,14 @@ static int org_keys_from_json(json_t *j, const char *org, OrgKeys *k, char **ret
         return 0;
 }
 
-int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error) {
+int org_keys_load(Store *st, const char *org, OrgKeys *ret, char **ret_error) {
         _cleanup_json_ json_t *j = NULL;
         OrgKeys k = {};
         int r;
 
         if (!org_name_valid(org))
                 return -EINVAL;
-        r = store_load_org_keys(state_fd, org, &j);
+        r = store_op_load_org_keys(st, org, &j);
         if (r == -EBADMSG)
                 return org_fail(ret_error, org, "not valid JSON");
         if (r == -ENOENT || r == -ENOMEM)
@@ -151,7 +151,7 @@ int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error)
         return 0;
 }
 
-int org_keys_save(int state_fd, const char *org, const OrgKeys *k) {
+int org_keys_save(Store *st, const char *org, const OrgKeys *k) {
         if (!org_name_valid(org))
                 return -EINVAL;
         _cleanup_json_ json_t *keys = json_array();
@@ -173,7 +173,7 @@ int org_keys_save(int state_fd, const char *org, const OrgKeys *k) {
                 return -ENOMEM;
         if (k->rotating_to != 0 && json_object_set_new(j, "rotating_to", json_integer(k->rotating_to)) < 0)
                 return -ENOMEM;
-        return store_save_org_keys(state_fd, org, j);
+        return store_op_save_org_keys(st, org, j);
 }
 
 /* Data keys in memory */
@@ -300,7 +300,7 @@ static int org_add_key(Vault *v, VaultOrg *o, OvError *e) {
                 .n_keys = o->keys.n_keys + 1,
                 .rotating_to = o->keys.n_keys == 0 ? 0 : id,
         };
-        r = org_keys_save(v->state_fd, o->name, &next);
+        r = org_keys_save(v->store, o->name, &next);
         if (r < 0)
                 return storage_error(e, r, "write org.json of", o->name, NULL);
 
@@ -408,7 +408,7 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         *kept = *entry;
         OrgKeys next = { .current = to, .keys = kept, .n_keys = 1, .rotating_to = 0 };
-        r = org_keys_save(v->state_fd, o->name, &next);
+        r = org_keys_save(v->store, o->name, &next);
         if (r < 0) {
                 free(kept);
                 return storage_error(e, r, "write org.json of", o->name, NULL);

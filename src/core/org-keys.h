@@ -4,6 +4,7 @@
  * a rotation is moving to. Private to the core. */
 #pragma once
 
+#include "store-backend.h"
 #include "util.h"
 
 typedef struct OrgKeyEntry {
@@ -21,8 +22,8 @@ typedef struct OrgKeys {
 } OrgKeys;
 
 void org_keys_clear(OrgKeys *k);
-/* Through the store (store_load_org_keys / store_save_org_keys). The loader
+/* Through the store (StoreOps load_org_keys / save_org_keys). The loader
  * checks every field and fails with -EBADMSG and a message on anything off;
  * -ENOENT when the org has no keys yet. */
-int org_keys_load(int state_fd, const char *org, OrgKeys *ret, char **ret_error);
-int org_keys_save(int state_fd, const char *org, const OrgKeys *k);
+int org_keys_load(Store *st, const char *org, OrgKeys *ret, char **ret_error);
+int org_keys_save(Store *st, const char *org, const OrgKeys *k);

@@ -8,6 +8,7 @@
 #include "keyring-cache.h"
 #include "log.h"
 #include "org-keys.h"
+#include "store-backend.h"
 #include "store.h"
 #include "vault.h"
 
@@ -33,7 +34,8 @@ typedef struct VaultOrg {
 } VaultOrg;
 
 struct Vault {
-        int state_fd;
+        int state_fd;            /* local: master key files, keyring cache name */
+        Store *store;            /* every durable record, key and usage write */
         char *state_dir;
         KeyMode key_mode;
         const TypeRegistry *types;

@@ -155,7 +155,7 @@ int storage_error(OvError *e, int r, const char *what, const char *org, const ch
 /* Writes a record durably; *ret_stamp gets its file's new stamp, and the
  * org index is due for a rewrite. */
 int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_stamp) {
-        int r = store_save_secret(v->state_fd, o->name, next, ret_stamp);
+        int r = store_op_save_secret(v->store, o->name, next, ret_stamp);
         if (r >= 0)
                 o->index_dirty = true;
         return r;
@@ -195,7 +195,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
 
         if (!o || !(o->name = strdup(name)))
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        r = store_load_org(v->state_fd, name, &secrets, &n, &quarantined, &o->index_dirty);
+        r = store_op_load_org(v->store, name, &secrets, &n, &quarantined, &o->index_dirty);
         if (r < 0)
                 return storage_error(e, r, "load org", name, NULL);
         o->by_id = secrets;      /* sorted by id already */
@@ -210,7 +210,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         if (quarantined > 0)
                 log_warning("Org %s: %u broken record(s) moved to quarantine/", name, quarantined);
 
-        r = org_keys_load(v->state_fd, name, &o->keys, &keys_error);
+        r = org_keys_load(v->store, name, &o->keys, &keys_error);
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         if (r < 0 && r != -ENOENT) {
@@ -220,7 +220,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
                 log_error("Org %s: cannot use its keys: %s", name, o->keys_error ?: "out of memory");
         }
 
-        r = store_load_usage(v->state_fd, name, &usage);
+        r = store_op_load_usage(v->store, name, &usage);
         if (r >= 0)
                 org_apply_usage(o, usage);
         else if (r != -ENOMEM)
@@ -274,7 +274,7 @@ int org_secret(Vault *v, const char *org, const char *id, VaultOrg **ret_org, Se
 
 int vault_loaded_orgs(Vault *v, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        int r = store_list_orgs(v->state_fd, &l);
+        int r = store_op_list_orgs(v->store, &l);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < v->n_orgs; i++)
@@ -300,7 +300,7 @@ static int org_flush_usage(Vault *v, VaultOrg *o) {
                                                                 "created", (json_int_t) s->created)) < 0)
                         return -ENOMEM;
         }
-        int r = store_save_usage(v->state_fd, o->name, usage);
+        int r = store_op_save_usage(v->store, o->name, usage);
         if (r < 0)
                 return r;
         o->usage_dirty = false;
@@ -310,7 +310,7 @@ static int org_flush_usage(Vault *v, VaultOrg *o) {
 /* The org index is a cache (store.h): failing to write it loses nothing,
  * the next load reads the records instead, so it is only logged. */
 static void org_flush_index(Vault *v, VaultOrg *o) {
-        int r = store_save_org_index(v->state_fd, o->name, o->by_id, o->n);
+        int r = store_op_save_org_index(v->store, o->name, o->by_id, o->n);
         if (r < 0) {
                 log_info("Org %s: cannot write its index: %s", o->name, strerror(-r));
                 return;

@@ -46,10 +46,13 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         if (v->state_fd < 0)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open the state directory %s: %m",
                                     cfg->state_dir);
-        r = store_prepare(v->state_fd);
+        _cleanup_free_ char *store_error = NULL;
+        r = store_open(cfg->store, v->state_fd, &v->store, &store_error);
+        if (r == -ENOMEM)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         if (r < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot prepare the state directory %s: %s",
-                                    cfg->state_dir, strerror(-r));
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open the store: %s",
+                                    store_error ?: strerror(-r));
 
         v->cache = keyring_cache_new(cfg->state_dir, cfg->keyring_timeout_sec);
         if (!v->cache)
@@ -75,6 +78,7 @@ void vault_free(Vault *v) {
         free(v->orgs);
         ov_key_free(v->master);
         keyring_cache_free(v->cache);
+        store_free(v->store);
         if (v->state_fd >= 0)
                 close(v->state_fd);
         free(v->state_dir);
@@ -494,7 +498,7 @@ int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***
                 if (!line || strv_push(&broken, line) < 0)
                         return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         }
-        r = store_delete_secret(v->state_fd, org, id);
+        r = store_op_delete_secret(v->store, org, s);
         if (r < 0)
                 return storage_error(e, r, "delete record", org, id);
 
@@ -713,19 +717,19 @@ int vault_rotate_keys(Vault *v, const char *org, OvError *e) {
 
 int vault_status(Vault *v, VaultStatus *ret) {
         _cleanup_strv_free_ char **orgs = NULL;
-        int r = store_list_orgs(v->state_fd, &orgs);
+        int r = store_op_list_orgs(v->store, &orgs);
         if (r < 0)
                 return r;
         VaultStatus st = {
                 .sealed = !v->master,
                 .key_mode = v->key_mode,
                 .orgs = (unsigned) strv_length(orgs),
-                .quarantined = store_count_quarantined(v->state_fd),
+                .quarantined = store_op_count_quarantined(v->store),
                 .keyring_cache = keyring_cache_enabled(v->cache),
         };
         for (char **i = orgs; *i; i++) {
                 unsigned n = 0;
-                if (store_count_secrets(v->state_fd, *i, &n) >= 0)
+                if (store_op_count_secrets(v->store, *i, &n) >= 0)
                         st.secrets += n;
         }
         *ret = st;

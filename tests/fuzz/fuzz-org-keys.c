@@ -22,7 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         OrgKeys k = {};
 
         fuzz_write_file("orgs/" FUZZ_ORG "/org.json", data, size);
-        if (org_keys_load(fuzz_dir_fd(), FUZZ_ORG, &k, &error) < 0)
+        static Store *st;
+        if (!st && store_files_new(fuzz_dir_fd(), &st) < 0)
+                abort();
+        if (org_keys_load(st, FUZZ_ORG, &k, &error) < 0)
                 return 0;
         for (size_t i = 0; i < k.n_keys; i++) {
                 _cleanup_key_ OvKey *data_key = NULL;

@@ -14,6 +14,20 @@
 #include "org-keys.h"
 #include "store.h"
 
+/* org_keys_load/save through a files store over fd. */
+static int keys_load_fd(int fd, const char *org, OrgKeys *ret, char **ret_error) {
+        _cleanup_(store_freep) Store *st = NULL;
+        ck_assert_int_eq(store_files_new(fd, &st), 0);
+        return org_keys_load(st, org, ret, ret_error);
+}
+
+static int keys_save_fd(int fd, const char *org, const OrgKeys *k) {
+        _cleanup_(store_freep) Store *st = NULL;
+        ck_assert_int_eq(store_files_new(fd, &st), 0);
+        return org_keys_save(st, org, k);
+}
+
+
 static char state_dir[64];
 static int state_fd = -1;
 
@@ -317,10 +331,10 @@ START_TEST(test_org_keys) {
         OrgKeys loaded = {};
         _cleanup_free_ char *err = NULL;
 
-        ck_assert_int_eq(org_keys_load(state_fd, "acme", &loaded, &err), -ENOENT);
-        ck_assert_int_eq(org_keys_save(state_fd, "acme", &k), 0);
+        ck_assert_int_eq(keys_load_fd(state_fd, "acme", &loaded, &err), -ENOENT);
+        ck_assert_int_eq(keys_save_fd(state_fd, "acme", &k), 0);
         ck_assert_uint_eq(mode_of("orgs/acme/org.json"), 0600);
-        ck_assert_int_eq(org_keys_load(state_fd, "acme", &loaded, &err), 0);
+        ck_assert_int_eq(keys_load_fd(state_fd, "acme", &loaded, &err), 0);
         ck_assert_uint_eq(loaded.current, 1);
         ck_assert_uint_eq(loaded.rotating_to, 2);
         ck_assert_uint_eq(loaded.n_keys, 2);
@@ -331,7 +345,7 @@ START_TEST(test_org_keys) {
 
         /* Without a rotation the key is absent from the file. */
         k.rotating_to = 0;
-        ck_assert_int_eq(org_keys_save(state_fd, "acme", &k), 0);
+        ck_assert_int_eq(keys_save_fd(state_fd, "acme", &k), 0);
         _cleanup_free_ char *text = NULL;
         ck_assert_int_eq(read_file_at(state_fd, "orgs/acme/org.json", 1 << 20, &text, NULL), 0);
         ck_assert_ptr_null(strstr(text, "rotating_to"));
@@ -349,7 +363,7 @@ START_TEST(test_org_keys) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *e2 = NULL;
                 write_raw("orgs/acme/org.json", bad[i]);
-                ck_assert_int_eq(org_keys_load(state_fd, "acme", &loaded, &e2), -EBADMSG);
+                ck_assert_int_eq(keys_load_fd(state_fd, "acme", &loaded, &e2), -EBADMSG);
                 ck_assert_ptr_nonnull(e2);
         }
 }

@@ -14,6 +14,20 @@
 #include "store.h"
 #include "vault.h"
 
+/* org_keys_load/save through a files store over fd. */
+static int keys_load_fd(int fd, const char *org, OrgKeys *ret, char **ret_error) {
+        _cleanup_(store_freep) Store *st = NULL;
+        ck_assert_int_eq(store_files_new(fd, &st), 0);
+        return org_keys_load(st, org, ret, ret_error);
+}
+
+static int keys_save_fd(int fd, const char *org, const OrgKeys *k) {
+        _cleanup_(store_freep) Store *st = NULL;
+        ck_assert_int_eq(store_files_new(fd, &st), 0);
+        return org_keys_save(st, org, k);
+}
+
+
 #define SLACK_PREFIX "https://hooks.slack.com/services/TFAKE0000/BFAKE0000/"
 #define TOKEN_A "xxxxxxxxxxxxxxxxxxxxxxxx"
 #define TOKEN_B "yyyyyyyyyyyyyyyyyyyyyyyy"
@@ -599,7 +613,7 @@ END_TEST
 static void assert_org_keys(int fd, uint32_t current) {
         OrgKeys k = {};
         _cleanup_free_ char *err = NULL;
-        ck_assert_int_eq(org_keys_load(fd, "acme", &k, &err), 0);
+        ck_assert_int_eq(keys_load_fd(fd, "acme", &k, &err), 0);
         ck_assert_uint_eq(k.current, current);
         ck_assert_uint_eq(k.n_keys, 1);
         ck_assert_uint_eq(k.keys[0].id, current);
@@ -662,12 +676,12 @@ START_TEST(test_rotation_resumes_after_crash) {
         _cleanup_key_ OvKey *old_key = NULL, *new_key = ov_key_new_random();
         OrgKeys k = {};
         _cleanup_free_ char *err = NULL;
-        ck_assert_int_eq(org_keys_load(fd, "acme", &k, &err), 0);
+        ck_assert_int_eq(keys_load_fd(fd, "acme", &k, &err), 0);
         ck_assert_int_eq(crypto_unwrap_key(master, "acme", 1, k.keys[0].nonce, k.keys[0].wrapped, &old_key), 0);
         OrgKeyEntry entries[2] = { k.keys[0], { .id = 2, .created = now_usec() } };
         ck_assert_int_eq(crypto_wrap_key(master, "acme", 2, new_key, &entries[1].nonce, &entries[1].wrapped), 0);
         OrgKeys mid = { .current = 1, .keys = entries, .n_keys = 2, .rotating_to = 2 };
-        ck_assert_int_eq(org_keys_save(fd, "acme", &mid), 0);
+        ck_assert_int_eq(keys_save_fd(fd, "acme", &mid), 0);
         free(entries[1].nonce);
         free(entries[1].wrapped);
         org_keys_clear(&k);

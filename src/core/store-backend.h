@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store interface: every durable operation the vault makes goes through
+ * one Store, whose backend is the files of the state dir (store-files.c,
+ * store.h; the default) or another one chosen by VaultConfig.store. The
+ * vault and the daemon never know which backend they talk to. Private to
+ * the core.
+ *
+ * Contract every backend keeps:
+ *  - Every call returns 0 or a negative errno; nothing is acknowledged to a
+ *    caller until the backend's call returned 0 (a file fsync'd and renamed,
+ *    a transaction committed).
+ *  - A write that fails changed nothing the next load would see.
+ *  - -ESTALE from save_secret/delete_secret: someone else (another host)
+ *    changed the record since this vault read it; nothing was written. The
+ *    vault answers a named, retryable error and refreshes the record. A
+ *    backend without other writers (files) never returns it.
+ *  - A Secret's stamp is the backend's version of its row or file: what it
+ *    held when loaded or last written. save_secret gets the record to write
+ *    with the stamp it replaces (zeroes: a new record) and sets *ret_stamp
+ *    to the new one; delete_secret gets the record it deletes.
+ *
+ * How to add a durable operation (e.g. the lifecycle issue's trash or
+ * manifest):
+ *  1. Add a member to StoreOps below, with its contract in a comment, and a
+ *     static inline store_<op>() dispatcher beside the others.
+ *  2. The files backend: the real work in store.c (or a new store-*.c)
+ *     taking state_fd, as today's operations do, and a thin wrapper in
+ *     store-files.c filling the member.
+ *  3. Every other backend (store-pg.c once it lands): fill the member too;
+ *     a NULL member is a bug, store_open() refuses a backend with one.
+ *  4. The vault calls store_<op>(v->store, ...) and nothing else.
+ *  5. docs/FORMAT.md says where the data lives in each backend. */
+#pragma once
+
+#include "secret.h"
+#include "util.h"
+
+typedef struct Store Store;
+
+typedef struct StoreOps {
+        const char *kind;        /* "files", "postgresql" (Status's Store line) */
+        void (*free)(Store *st);
+
+        /* Every record of an org, sorted by id, each with its stamp.
+         * *ret_quarantined: broken records set aside (and logged).
+         * *ret_cache_stale: the backend's load cache wants save_org_index. */
+        int (*load_org)(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined,
+                        bool *ret_cache_stale);
+        int (*save_secret)(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp);
+        int (*delete_secret)(Store *st, const char *org, const Secret *s);
+
+        /* The org's key document (org-keys.c's business): -ENOENT when
+         * absent, -EBADMSG when unusable. */
+        int (*load_org_keys)(Store *st, const char *org, json_t **ret);
+        int (*save_org_keys)(Store *st, const char *org, json_t *doc);
+
+        /* Lazily written usage ({"<id>": {"last_used", "by", "created"}});
+         * absent loads as an empty object. */
+        int (*load_usage)(Store *st, const char *org, json_t **ret);
+        int (*save_usage)(Store *st, const char *org, json_t *usage);
+
+        /* A load cache; losing it loses nothing. */
+        int (*save_org_index)(Store *st, const char *org, Secret *const *by_id, size_t n);
+
+        int (*list_orgs)(Store *st, char ***ret);
+        int (*count_secrets)(Store *st, const char *org, unsigned *ret);
+        unsigned (*count_quarantined)(Store *st);
+} StoreOps;
+
+/* Backends embed this first. */
+struct Store {
+        const StoreOps *ops;
+};
+
+/* The store spec: NULL or "" is the files backend in state_fd. Anything
+ * else unknown is -EINVAL with *ret_error (may be NULL) saying why. */
+int store_open(const char *spec, int state_fd, Store **ret, char **ret_error);
+void store_free(Store *st);
+static inline void store_freep(Store **st) { store_free(*st); }
+
+/* The files backend over the state dir (store-files.c). */
+int store_files_new(int state_fd, Store **ret);
+
+static inline const char *store_kind(const Store *st) { return st->ops->kind; }
+
+static inline int store_op_load_org(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined,
+                                    bool *ret_cache_stale) {
+        return st->ops->load_org(st, org, ret, ret_n, ret_quarantined, ret_cache_stale);
+}
+static inline int store_op_save_secret(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+        return st->ops->save_secret(st, org, s, ret_stamp);
+}
+static inline int store_op_delete_secret(Store *st, const char *org, const Secret *s) {
+        return st->ops->delete_secret(st, org, s);
+}
+static inline int store_op_load_org_keys(Store *st, const char *org, json_t **ret) {
+        return st->ops->load_org_keys(st, org, ret);
+}
+static inline int store_op_save_org_keys(Store *st, const char *org, json_t *doc) {
+        return st->ops->save_org_keys(st, org, doc);
+}
+static inline int store_op_load_usage(Store *st, const char *org, json_t **ret) {
+        return st->ops->load_usage(st, org, ret);
+}
+static inline int store_op_save_usage(Store *st, const char *org, json_t *usage) {
+        return st->ops->save_usage(st, org, usage);
+}
+static inline int store_op_save_org_index(Store *st, const char *org, Secret *const *by_id, size_t n) {
+        return st->ops->save_org_index(st, org, by_id, n);
+}
+static inline int store_op_list_orgs(Store *st, char ***ret) { return st->ops->list_orgs(st, ret); }
+static inline int store_op_count_secrets(Store *st, const char *org, unsigned *ret) {
+        return st->ops->count_secrets(st, org, ret);
+}
+static inline unsigned store_op_count_quarantined(Store *st) { return st->ops->count_quarantined(st); }
