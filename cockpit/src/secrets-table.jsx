@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The table of an org's secrets. Each row expands into its details (never a
+ * value); admins get a trash icon per row; the picker gets a radio per row. */
+
+import React, { useEffect, useState } from "react";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
+import {
+    DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm,
+} from "@patternfly/react-core/dist/esm/components/DescriptionList/index.js";
+import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
+import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
+import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
+import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
+import TrashIcon from "@patternfly/react-icons/dist/esm/icons/trash-icon.js";
+
+import { ErrorAlert } from "./common.jsx";
+import * as vault from "./vault.js";
+
+export function SecretDetails({ org, id, typeName, generation }) {
+    const [meta, setMeta] = useState(null);
+    const [error, setError] = useState(null);
+
+    useEffect(() => {
+        vault.getSecret(org, id).then(m => { setMeta(m); setError(null) }, setError);
+    }, [org, id, generation]);
+
+    if (error)
+        return <ErrorAlert error={error} />;
+    if (!meta)
+        return <Spinner size="md" aria-label="Loading details" />;
+    const refs = meta.References;
+    return (
+        <DescriptionList className="ov-details" isHorizontal isCompact data-details-for={id}>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Type</DescriptionListTerm>
+                <DescriptionListDescription data-field="type">{typeName} ({meta.Type})</DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Id</DescriptionListTerm>
+                <DescriptionListDescription data-field="id"><code>{meta.Id}</code></DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Created</DescriptionListTerm>
+                <DescriptionListDescription data-field="created">{vault.localTime(meta.Created)}</DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Updated</DescriptionListTerm>
+                <DescriptionListDescription data-field="updated">{vault.localTime(meta.Updated)}</DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Version</DescriptionListTerm>
+                <DescriptionListDescription data-field="version">{meta.Version}</DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Last used</DescriptionListTerm>
+                <DescriptionListDescription data-field="last-used">
+                    {meta.LastUsed
+                        ? `${vault.localTime(meta.LastUsed)}${meta.LastUsedBy ? ` by ${meta.LastUsedBy}` : ""}`
+                        : "Never"}
+                </DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>Used by</DescriptionListTerm>
+                <DescriptionListDescription data-field="references">
+                    {refs.length === 0
+                        ? "No feature references this secret."
+                        : (
+                            <List isPlain>
+                                {refs.map(r => (
+                                    <ListItem key={r.feature + "\0" + r.target}>
+                                        {r.feature}: {r.target} <span className="ov-muted">(since {vault.localTime(r.created)})</span>
+                                    </ListItem>
+                                ))}
+                            </List>
+                        )}
+                </DescriptionListDescription>
+            </DescriptionListGroup>
+        </DescriptionList>
+    );
+}
+
+/* select: { selected, onSelect } turns the table into the picker's list. */
+export function SecretsTable({ org, secrets, typeNames, generation, isAdmin, onDelete, select, emptyText }) {
+    const [expanded, setExpanded] = useState({});
+
+    if (secrets.length === 0)
+        return (
+            <EmptyState id="ov-empty" titleText="No secrets" headingLevel="h3" variant="sm">
+                <EmptyStateBody>{emptyText}</EmptyStateBody>
+            </EmptyState>
+        );
+
+    const columns = (select ? 1 : 0) + 5 + (isAdmin && onDelete ? 1 : 0);
+    return (
+        <Table id="ov-secrets" aria-label="Secrets" variant="compact">
+            <Thead>
+                <Tr>
+                    {select && <Th screenReaderText="Select" />}
+                    <Th screenReaderText="Details" />
+                    <Th>Name</Th>
+                    <Th>Created</Th>
+                    <Th>Type</Th>
+                    <Th>Used by</Th>
+                    {isAdmin && onDelete && <Th screenReaderText="Actions" />}
+                </Tr>
+            </Thead>
+            {secrets.map((s, rowIndex) => {
+                const isExpanded = !!expanded[s.id];
+                const typeName = typeNames[s.type] || s.type;
+                return (
+                    <Tbody key={s.id} isExpanded={isExpanded}>
+                        <Tr data-secret-id={s.id} className="ov-secret-row">
+                            {select && (
+                                <Td select={{
+                                    rowIndex,
+                                    variant: "radio",
+                                    isSelected: select.selected === s.id,
+                                    onSelect: () => select.onSelect(s),
+                                }} />
+                            )}
+                            <Td expand={{
+                                rowIndex,
+                                isExpanded,
+                                onToggle: () => setExpanded(e => ({ ...e, [s.id]: !e[s.id] })),
+                                expandId: "ov-expand-" + s.id,
+                            }} />
+                            <Td dataLabel="Name" className="ov-name">{s.name}</Td>
+                            <Td dataLabel="Created" className="ov-created">{vault.localTime(s.created)}</Td>
+                            <Td dataLabel="Type" className="ov-type">{typeName}</Td>
+                            <Td dataLabel="Used by" className="ov-refs">{s.refs}</Td>
+                            {isAdmin && onDelete && (
+                                <Td isActionCell>
+                                    <Button variant="plain" aria-label={`Delete ${s.name}`} className="ov-delete"
+                                            icon={<TrashIcon />} onClick={() => onDelete(s)} />
+                                </Td>
+                            )}
+                        </Tr>
+                        <Tr isExpanded={isExpanded} className="ov-details-row">
+                            <Td colSpan={columns}>
+                                {isExpanded && (
+                                    <ExpandableRowContent>
+                                        <SecretDetails org={org} id={s.id} typeName={typeName} generation={generation} />
+                                    </ExpandableRowContent>
+                                )}
+                            </Td>
+                        </Tr>
+                    </Tbody>
+                );
+            })}
+        </Table>
+    );
+}
