@@ -34,7 +34,9 @@ function TypeSelect({ types, value, onChange }) {
                 g.set(label, []);
             g.get(label).push(t);
         }
-        return [...g.entries()];
+        /* The product page's order: notification, AI, telephony, then others. */
+        const rank = l => { const i = Object.values(vault.CATEGORY_LABELS).indexOf(l); return i < 0 ? 99 : i };
+        return [...g.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]));
     }, [types]);
 
     return (
@@ -173,8 +175,8 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
         }
         setBusy(true);
         try {
-            /* The name is chosen after this step; the daemon validates the fields. */
-            const { warnings: w } = await vault.addSecret(org, type, typeInfo.name, collect(), { validateOnly: true });
+            /* The name is chosen after this step: validate_only takes none. */
+            const { warnings: w } = await vault.addSecret(org, type, "", collect(), { validateOnly: true });
             if (w && w.length > 0)
                 setWarnings(w);
             else
@@ -182,8 +184,8 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
         } catch (ex) {
             if (vault.isError(ex, "InvalidField"))
                 showFieldError(ex);
-            else if (vault.isError(ex, "NameExists"))
-                setStep("name");        /* about the placeholder name only */
+            else if (ex.name === "org.freedesktop.DBus.Error.InvalidArgs" && /validate_only/.test(ex.message || ""))
+                setStep("name");        /* a daemon older than validate_only: Add validates */
             else
                 setError(ex);
         } finally {

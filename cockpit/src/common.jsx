@@ -89,7 +89,7 @@ export function useTypes(feature = "") {
 
 export function OrgSelector({ orgs, org, setOrg }) {
     if (!orgs || orgs.length < 2)
-        return <span id="ov-org-name" className="ov-org-name">{org}</span>;
+        return <span className="ov-org">Organization <span id="ov-org-name" className="ov-org-name">{org}</span></span>;
     return (
         <FormSelect id="ov-org-select" aria-label="Organization" value={org}
                     onChange={(_ev, v) => setOrg(v)}>

@@ -78,7 +78,7 @@ export function PickerPage({ feature, org: wantedOrg }) {
                 </Content>
                 <Toolbar>
                     <ToolbarContent>
-                        <ToolbarItem><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
+                        <ToolbarItem alignSelf="center"><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
                         <ToolbarItem>
                             <SearchInput id="ov-search" aria-label="Search by name" placeholder="Search by name"
                                          value={search} onChange={(_ev, v) => setSearch(v)} onClear={() => setSearch("")} />

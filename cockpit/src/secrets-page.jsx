@@ -79,7 +79,7 @@ export function SecretsPage({ org: wantedOrg }) {
                     <CardBody>
                         <Toolbar id="ov-toolbar">
                             <ToolbarContent>
-                                <ToolbarItem><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
+                                <ToolbarItem alignSelf="center"><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
                                 <ToolbarItem>
                                     <SearchInput id="ov-search" aria-label="Search by name" placeholder="Search by name"
                                                  value={search} onChange={(_ev, v) => setSearch(v)}

@@ -122,9 +122,10 @@ export function SecretsTable({ org, secrets, typeNames, generation, isAdmin, onD
                                 rowIndex,
                                 isExpanded,
                                 onToggle: () => setExpanded(e => ({ ...e, [s.id]: !e[s.id] })),
-                                expandId: "ov-expand-" + s.id,
+                                expandId: "ov-expand-",
+                                rowLabeledBy: "ov-name-",
                             }} />
-                            <Td dataLabel="Name" className="ov-name">{s.name}</Td>
+                            <Td dataLabel="Name" className="ov-name" id={"ov-name-" + rowIndex}>{s.name}</Td>
                             <Td dataLabel="Created" className="ov-created">{vault.localTime(s.created)}</Td>
                             <Td dataLabel="Type" className="ov-type">{typeName}</Td>
                             <Td dataLabel="Used by" className="ov-refs">{s.refs}</Td>
