@@ -39,6 +39,7 @@ typedef struct Secret {
         uint64_t last_used;
         char *last_used_by;
         RecordStamp stamp;       /* of its record file, for the org index */
+        uint64_t deleted;        /* in the trash: when it was deleted (µs); else 0 */
 } Secret;
 
 /* Bounds of a secret's references (feature and target: 1..256 bytes of

@@ -22,6 +22,8 @@ typedef struct VaultConfig {
         const char *store;       /* NULL: the files of state_dir; see store_open() */
         KeyMode key_mode;
         unsigned keyring_timeout_sec;    /* 0 disables the keyring cache */
+        unsigned trash_days;             /* purge trash entries older than this; 0 = never */
+        uint64_t (*clock)(void);         /* µs since the epoch; NULL = the real clock (tests inject one) */
 } VaultConfig;
 
 /* Opens (creating) the state dir, prepares the store, loads the master key
@@ -68,9 +70,20 @@ int vault_check_add(Vault *v, const char *org, const char *type, const char *nam
 int vault_check_update(Vault *v, const char *org, const char *id, json_t *fields, char ***ret_warnings,
                        OvError *e);
 int vault_rename(Vault *v, const char *org, const char *id, const char *name, OvError *e);
-/* Refuses with OV_ERR_IN_USE listing the references unless force; on a
- * forced delete *ret_broken gets the references it broke ("feature target"). */
+/* Moves the secret, with its references and versions, to the org's trash
+ * (Resolve then answers as for a missing secret). Refuses with
+ * OV_ERR_IN_USE listing the references unless force; on a forced delete
+ * *ret_broken gets the references it broke ("feature target"). */
 int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***ret_broken, OvError *e);
+/* The trash: deleted secrets, kept trash_days (entries older are purged
+ * whenever the org's trash is used). Borrowed pointers sorted by id, each
+ * with ->deleted set; free only the array. */
+int vault_list_trash(Vault *v, const char *org, const Secret ***ret, size_t *ret_n, OvError *e);
+/* Brings a trashed secret back with its versions and references:
+ * OV_ERR_NAME_EXISTS when a live secret took its id or its name. */
+int vault_restore(Vault *v, const char *org, const char *id, OvError *e);
+/* Destroys a trashed secret now. */
+int vault_purge(Vault *v, const char *org, const char *id, OvError *e);
 int vault_add_reference(Vault *v, const char *org, const char *id, const char *feature, const char *target, OvError *e);
 int vault_remove_reference(Vault *v, const char *org, const char *id, const char *feature, const char *target, OvError *e);
 

@@ -31,6 +31,9 @@ static const struct {
         [AUDIT_UNSEAL]     = { "unseal",     "b35e20a17aa64a62a39a72a49aaca048", LOG_NOTICE },
         [AUDIT_ROTATE]     = { "rotate",     "77baa199fba24c57ba59627484121ad1", LOG_NOTICE },
         [AUDIT_CREDENTIAL] = { "credential", "b330af8fa37244b8a3b1caa27932339d", LOG_INFO },
+        [AUDIT_RESTORE]    = { "restore",    "87e59b53cb2848c3b0c88d944802ae39", LOG_NOTICE },
+        [AUDIT_PURGE]      = { "purge",      "6d8c9714a9ea4f9ab63932e6b598ce28", LOG_NOTICE },
+        [AUDIT_ROLLBACK]   = { "rollback",   "ce62a1655f98488698ded2f3571bfb63", LOG_NOTICE },
 };
 
 static int log_fd = -1;

@@ -267,6 +267,9 @@ static uint32_t org_next_key_id(const VaultOrg *o) {
         for (size_t i = 0; i < o->n; i++)
                 if (o->by_id[i]->key_id > max)
                         max = o->by_id[i]->key_id;
+        for (size_t i = 0; i < o->n_trash; i++)
+                if (o->trash[i]->key_id > max)
+                        max = o->trash[i]->key_id;
         return max + 1;
 }
 
@@ -362,9 +365,42 @@ int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, siz
         return 0;
 }
 
-/* Re-seals every record still under an older key, then makes the new key
- * current and drops the old ones. Each step is durable on its own, so a
- * crash anywhere resumes here at the next load. */
+/* Re-seals one secret's value under key `to` and writes it where it lives:
+ * its record, or its trash entry. */
+static int reseal_secret(Vault *v, VaultOrg *o, Secret *s, uint32_t to, const OvKey *new_key, OvError *e) {
+        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+        char *plain = NULL;
+        size_t len = 0;
+        int r;
+
+        if (s->key_id == to)
+                return 0;
+        r = org_open_value(v, o, s, &plain, &len, e);
+        if (r < 0)
+                return r;
+        r = crypto_seal_record(new_key, to, o->name, s->id, s->type, plain, len, &nonce, &ct);
+        crypto_free_plain(plain);
+        if (r < 0)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot re-seal %s/%s: %s", o->name, s->id, strerror(-r));
+        Secret resealed = *s;
+        resealed.key_id = to;
+        resealed.nonce = nonce;
+        resealed.ciphertext = ct;
+        r = s->deleted ? store_op_save_trashed(v->store, o->name, &resealed)
+                       : org_save_record(v, o, &resealed, &s->stamp);
+        if (r < 0)
+                return storage_error(e, r, s->deleted ? "write the trash entry" : "write record", o->name, s->id);
+        free(s->nonce);
+        free(s->ciphertext);
+        s->nonce = TAKE_PTR(nonce);
+        s->ciphertext = TAKE_PTR(ct);
+        s->key_id = to;
+        return 0;
+}
+
+/* Re-seals every record and trash entry still under an older key, then
+ * makes the new key current and drops the old ones. Each step is durable on
+ * its own, so a crash anywhere resumes here at the next load. */
 static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
         uint32_t to = o->keys.rotating_to;
         const OvKey *new_key = NULL;
@@ -374,32 +410,14 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < o->n; i++) {
-                Secret *s = o->by_id[i];
-                char *plain = NULL;
-                size_t len = 0;
-                _cleanup_free_ char *nonce = NULL, *ct = NULL;
-
-                if (s->key_id == to)
-                        continue;
-                r = org_open_value(v, o, s, &plain, &len, e);
+                r = reseal_secret(v, o, o->by_id[i], to, new_key, e);
                 if (r < 0)
                         return r;
-                r = crypto_seal_record(new_key, to, o->name, s->id, s->type, plain, len, &nonce, &ct);
-                crypto_free_plain(plain);
+        }
+        for (size_t i = 0; i < o->n_trash; i++) {
+                r = reseal_secret(v, o, o->trash[i], to, new_key, e);
                 if (r < 0)
-                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot re-seal %s/%s: %s", o->name, s->id, strerror(-r));
-                Secret resealed = *s;
-                resealed.key_id = to;
-                resealed.nonce = nonce;
-                resealed.ciphertext = ct;
-                r = org_save_record(v, o, &resealed, &s->stamp);
-                if (r < 0)
-                        return storage_error(e, r, "write record", o->name, s->id);
-                free(s->nonce);
-                free(s->ciphertext);
-                s->nonce = TAKE_PTR(nonce);
-                s->ciphertext = TAKE_PTR(ct);
-                s->key_id = to;
+                        return r;
         }
 
         const OrgKeyEntry *entry = org_key_entry(o, to);

@@ -59,6 +59,23 @@ typedef struct StoreOps {
         int (*load_usage)(Store *st, const char *org, json_t **ret);
         int (*save_usage)(Store *st, const char *org, json_t *usage);
 
+        /* The org's trash (docs/FORMAT.md, "Trash"): deleted records kept as
+         * they were, at most one entry per id, each Secret with ->deleted
+         * (µs, the entry's key with its id). trash_secret moves the live
+         * record s there as deleted, and once that is durable drops the
+         * older entry of the same id deleted at `replaces` (0: none), in one
+         * step or two (a load keeps the newer of two). restore_secret moves
+         * the entry s back to the live records (-EEXIST when a live record
+         * has its id; nothing changes) and sets *ret_stamp. purge_trashed
+         * destroys the entry s. save_trashed rewrites the entry s in place
+         * (key rotation). load_trash returns the entries sorted by id;
+         * *ret_quarantined: broken entries set aside. */
+        int (*trash_secret)(Store *st, const char *org, const Secret *s, uint64_t deleted, uint64_t replaces);
+        int (*restore_secret)(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp);
+        int (*purge_trashed)(Store *st, const char *org, const Secret *s);
+        int (*save_trashed)(Store *st, const char *org, const Secret *s);
+        int (*load_trash)(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
+
         /* A load cache; losing it loses nothing. */
         int (*save_org_index)(Store *st, const char *org, Secret *const *by_id, size_t n);
 
@@ -107,6 +124,23 @@ static inline int store_op_save_usage(Store *st, const char *org, json_t *usage)
 }
 static inline int store_op_save_org_index(Store *st, const char *org, Secret *const *by_id, size_t n) {
         return st->ops->save_org_index(st, org, by_id, n);
+}
+static inline int store_op_trash_secret(Store *st, const char *org, const Secret *s, uint64_t deleted,
+                                        uint64_t replaces) {
+        return st->ops->trash_secret(st, org, s, deleted, replaces);
+}
+static inline int store_op_restore_secret(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+        return st->ops->restore_secret(st, org, s, ret_stamp);
+}
+static inline int store_op_purge_trashed(Store *st, const char *org, const Secret *s) {
+        return st->ops->purge_trashed(st, org, s);
+}
+static inline int store_op_save_trashed(Store *st, const char *org, const Secret *s) {
+        return st->ops->save_trashed(st, org, s);
+}
+static inline int store_op_load_trash(Store *st, const char *org, Secret ***ret, size_t *ret_n,
+                                      unsigned *ret_quarantined) {
+        return st->ops->load_trash(st, org, ret, ret_n, ret_quarantined);
 }
 static inline int store_op_list_orgs(Store *st, char ***ret) { return st->ops->list_orgs(st, ret); }
 static inline int store_op_count_secrets(Store *st, const char *org, unsigned *ret) {

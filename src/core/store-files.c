@@ -51,6 +51,26 @@ static int files_save_org_index(Store *st, const char *org, Secret *const *by_id
         return store_save_org_index(fd_of(st), org, by_id, n);
 }
 
+static int files_trash_secret(Store *st, const char *org, const Secret *s, uint64_t deleted, uint64_t replaces) {
+        return store_trash_secret(fd_of(st), org, s->id, deleted, replaces);
+}
+
+static int files_restore_secret(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+        return store_restore_secret(fd_of(st), org, s->id, s->deleted, ret_stamp);
+}
+
+static int files_purge_trashed(Store *st, const char *org, const Secret *s) {
+        return store_purge_trashed(fd_of(st), org, s->id, s->deleted);
+}
+
+static int files_save_trashed(Store *st, const char *org, const Secret *s) {
+        return store_save_trashed(fd_of(st), org, s);
+}
+
+static int files_load_trash(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined) {
+        return store_load_trash(fd_of(st), org, ret, ret_n, ret_quarantined);
+}
+
 static int files_list_orgs(Store *st, char ***ret) { return store_list_orgs(fd_of(st), ret); }
 
 static int files_count_secrets(Store *st, const char *org, unsigned *ret) {
@@ -70,6 +90,11 @@ static const StoreOps files_ops = {
         .load_usage = files_load_usage,
         .save_usage = files_save_usage,
         .save_org_index = files_save_org_index,
+        .trash_secret = files_trash_secret,
+        .restore_secret = files_restore_secret,
+        .purge_trashed = files_purge_trashed,
+        .save_trashed = files_save_trashed,
+        .load_trash = files_load_trash,
         .list_orgs = files_list_orgs,
         .count_secrets = files_count_secrets,
         .count_quarantined = files_count_quarantined,

@@ -33,6 +33,19 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
 int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp);
 int store_delete_secret(int state_fd, const char *org, const char *id);    /* unlink + fsync dir */
 
+/* The trash (orgs/<org>/trash/<id>.<deleted µs>.json): a deleted record
+ * kept unchanged, at most one entry per id. Trashing moves the live record
+ * there (removing the entry `replaces` of the same id, 0 = none, once the
+ * move is durable); restoring moves it back and fails with -EEXIST when a
+ * live record has the id; purging unlinks it. All durable. Loading returns
+ * the entries sorted by id, each with Secret.deleted set; broken files go
+ * to quarantine. store_save_trashed rewrites an entry (key rotation). */
+int store_trash_secret(int state_fd, const char *org, const char *id, uint64_t deleted, uint64_t replaces);
+int store_restore_secret(int state_fd, const char *org, const char *id, uint64_t deleted, RecordStamp *ret_stamp);
+int store_purge_trashed(int state_fd, const char *org, const char *id, uint64_t deleted);
+int store_save_trashed(int state_fd, const char *org, const Secret *s);
+int store_load_trash(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
+
 /* The org's key document (org.json; its fields are org-keys.c's business):
  * -ENOENT when absent, -EBADMSG when it is not JSON. Saving is durable. */
 int store_load_org_keys(int state_fd, const char *org, json_t **ret);

@@ -31,6 +31,8 @@ typedef struct VaultOrg {
         size_t n_data_keys;
         bool usage_dirty;
         bool index_dirty;        /* orgs/<org>/index does not match memory */
+        Secret **trash;          /* deleted secrets, sorted by id, one per id */
+        size_t n_trash;
 } VaultOrg;
 
 struct Vault {
@@ -46,7 +48,12 @@ struct Vault {
         size_t n_orgs;
         vault_event_cb event_cb;
         void *event_userdata;
+        unsigned trash_days;     /* 0: the trash is never purged by age */
+        uint64_t (*clock)(void); /* NULL: now_usec(); tests inject one */
 };
+
+/* The vault's clock for the trash's ages, expiry and reminders. */
+static inline uint64_t vault_now(const Vault *v) { return v->clock ? v->clock() : now_usec(); }
 
 /* vault-org.c: the org table */
 
@@ -67,6 +74,15 @@ void org_free(VaultOrg *o);
 int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_stamp);
 /* A failed store call as the named error (NoMemory or StorageFailure). */
 int storage_error(OvError *e, int r, const char *what, const char *org, const char *id);
+
+/* vault-trash.c: the org's trash */
+
+/* Moves a live secret to the trash (durably first; it replaces an older
+ * entry of the same id). s stays valid, owned by the trash. */
+int org_trash_secret(Vault *v, VaultOrg *o, Secret *s, OvError *e);
+/* Purges entries deleted more than trash_days ago (logged). */
+void org_expire_trash(Vault *v, VaultOrg *o);
+void org_free_trash(VaultOrg *o);
 
 /* org-keys.c: an org's data keys */
 

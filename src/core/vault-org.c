@@ -136,6 +136,7 @@ void org_free(VaultOrg *o) {
                 secret_free(o->by_id[i]);
         free(o->by_id);
         free(o->by_name);
+        org_free_trash(o);
         org_keys_clear(&o->keys);
         free(o->keys_error);
         org_forget_data_keys(o);
@@ -207,6 +208,11 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
                 memcpy(o->by_name, secrets, n * sizeof(Secret *));
                 qsort(o->by_name, n, sizeof(Secret *), by_name_qsort);
         }
+        unsigned trash_quarantined = 0;
+        r = store_op_load_trash(v->store, name, &o->trash, &o->n_trash, &trash_quarantined);
+        if (r < 0)
+                return storage_error(e, r, "load the trash of org", name, NULL);
+        quarantined += trash_quarantined;
         if (quarantined > 0)
                 log_warning("Org %s: %u broken record(s) moved to quarantine/", name, quarantined);
 
@@ -229,6 +235,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         /* A crash during RotateKeys left org.json saying so: finish it now,
          * the one write a read path makes (vault.h). */
         org_resume_rotation(v, o);
+        org_expire_trash(v, o);
         *ret = TAKE_PTR(o);
         return 0;
 }

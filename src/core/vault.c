@@ -33,6 +33,8 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         v->state_fd = -1;
         v->key_mode = cfg->key_mode;
+        v->trash_days = cfg->trash_days;
+        v->clock = cfg->clock;
         v->types = types;
         v->state_dir = strdup(cfg->state_dir);
         if (!v->state_dir)
@@ -498,16 +500,10 @@ int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***
                 if (!line || strv_push(&broken, line) < 0)
                         return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         }
-        r = store_op_delete_secret(v->store, org, s);
+        r = org_trash_secret(v, o, s, e);
         if (r < 0)
-                return storage_error(e, r, "delete record", org, id);
-
-        org_unlink(o, s);
-        o->index_dirty = true;
-        if (s->last_used > 0)
-                o->usage_dirty = true;   /* drop its entry at the next flush */
+                return r;
         emit(v, VAULT_SECRET_REMOVED, o, s);
-        secret_free(s);
         if (ret_broken)
                 *ret_broken = TAKE_PTR(broken);
         return 0;

@@ -20,16 +20,9 @@
 #define PASSPHRASE_MAX 1024
 #define FIELD_ID_MAX 64
 
-/* One method call: who calls, and which method (for audit records). */
-typedef struct Call {
-        Manager *m;
-        const char *method;
-        const BusCaller *caller;
-} Call;
-
 /* Audit and errors */
 
-static void audit_call(const Call *c, AuditKind kind, const char *org, const char *id,
+void audit_call(const Call *c, AuditKind kind, const char *org, const char *id,
                        const char *outcome, const char *detail) {
         audit_emit(&(AuditEvent) {
                 .kind = kind,
@@ -47,14 +40,14 @@ static int invalid_args(sd_bus_error *error, const char *message) {
         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, message);
 }
 
-static int vault_error(sd_bus_error *error, int r, const OvError *e) {
+int vault_error(sd_bus_error *error, int r, const OvError *e) {
         if (e->code != OV_OK)
                 return sd_bus_error_set(error, ov_error_dbus_name(e->code), e->message);
         return sd_bus_error_set_errnof(error, r, "Failed: %s", strerror(-r));
 }
 
 /* Audits the outcome of a vault operation and turns a failure into its error. */
-static int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
+int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
                   const char *detail, sd_bus_error *error) {
         audit_call(c, kind, org, id, r < 0 ? ov_error_dbus_name(e->code) : "ok", detail);
         return r < 0 ? vault_error(error, r, e) : 0;
@@ -64,7 +57,7 @@ static int finish(const Call *c, AuditKind kind, const char *org, const char *id
  * the bus can't vouch for is refused like any other. The policy watch's own
  * event source runs first when both are ready; the refresh here covers an
  * edit whose event is not dispatched yet (one read of the inotify fd). */
-static int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, sd_bus_error *error) {
+int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, sd_bus_error *error) {
         int r;
 
         r = policy_refresh(m->policy);
@@ -81,7 +74,7 @@ static int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call 
 }
 
 /* The one answer for no role, a role lacking the action, or an unknown org. */
-static int authorize(const Call *c, const char *org, const char *action, const char *id, sd_bus_error *error) {
+int authorize(const Call *c, const char *org, const char *action, const char *id, sd_bus_error *error) {
         if (policy_may(c->m->policy, org, action, &c->caller->policy))
                 return 0;
         audit_call(c, AUDIT_DENIED, org, id, "denied", action);
@@ -94,11 +87,11 @@ static bool text_valid(const char *s, size_t max) {
         return s && strlen(s) <= max && utf8_text_valid(s, NULL);
 }
 
-static int check_org(const char *org, sd_bus_error *error) {
+int check_org(const char *org, sd_bus_error *error) {
         return org_name_valid(org) ? 0 : invalid_args(error, "Invalid org name: [a-z0-9][a-z0-9-]{0,62}");
 }
 
-static int check_org_id(const char *org, const char *id, sd_bus_error *error) {
+int check_org_id(const char *org, const char *id, sd_bus_error *error) {
         int r = check_org(org, error);
         if (r < 0)
                 return r;

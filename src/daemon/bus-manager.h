@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "audit.h"
 #include "policy.h"
 #include "vault.h"
 
@@ -49,7 +50,32 @@ int manager_get_caller(Manager *m, sd_bus_message *message, const BusCaller **re
 int manager_watch_peers(Manager *m);
 void manager_forget_peers(Manager *m);
 
-int bus_manager_register(Manager *m);   /* /io/orgvault/Vault1: Manager + ObjectManager */
+/* One method call: who calls, and which method (for audit records). The
+ * helpers below are every method's steps, shared with bus-lifecycle.c. */
+typedef struct Call {
+        Manager *m;
+        const char *method;
+        const BusCaller *caller;
+} Call;
+
+/* Picks up policy changes and asks the bus who calls (AccessDenied when it
+ * can't say). */
+int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, sd_bus_error *error);
+/* The one answer for no role, a role lacking the action, or an unknown org
+ * (audited). */
+int authorize(const Call *c, const char *org, const char *action, const char *id, sd_bus_error *error);
+int check_org(const char *org, sd_bus_error *error);
+int check_org_id(const char *org, const char *id, sd_bus_error *error);
+void audit_call(const Call *c, AuditKind kind, const char *org, const char *id, const char *outcome,
+                const char *detail);
+/* A vault failure as its named error. */
+int vault_error(sd_bus_error *error, int r, const OvError *e);
+/* Audits the outcome of a vault operation; a failure becomes its error. */
+int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
+           const char *detail, sd_bus_error *error);
+
+int bus_manager_register(Manager *m);
+int bus_lifecycle_register(Manager *m); /* the trash and versions methods, same interface */   /* /io/orgvault/Vault1: Manager + ObjectManager */
 int bus_secrets_register(Manager *m);   /* the secret objects below it */
 /* Vault event callback: announces secrets added, changed and removed. */
 void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const Secret *s, void *userdata);

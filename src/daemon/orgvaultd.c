@@ -23,6 +23,7 @@
 #define USEC_PER_SEC 1000000ULL
 #define USAGE_FLUSH_USEC (60 * USEC_PER_SEC)
 #define SECONDS_MAX (10U * 365 * 24 * 3600)
+#define DAYS_MAX (100U * 365)
 
 typedef struct Options {
         const char *state_dir;
@@ -34,6 +35,7 @@ typedef struct Options {
         KeyMode key_mode;
         unsigned idle_timeout_sec;
         unsigned keyring_timeout_sec;
+        unsigned trash_days;
 } Options;
 
 typedef struct Daemon {
@@ -82,6 +84,11 @@ static void help(void) {
                "      --log-level=LEVEL      debug, info, notice, warning or err\n"
                "                             (default: info)\n"
                "\n"
+               "A secret's life:\n"
+               "      --trash-days=DAYS      Purge deleted secrets from the trash DAYS days\n"
+               "                             after their deletion; 0 keeps them until purged\n"
+               "                             (default: 30)\n"
+               "\n"
                "  -h --help                  Show this help and exit\n"
                "     --version               Show the version and exit\n"
                "\n"
@@ -124,6 +131,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
         enum {
                 ARG_STATE_DIR = 0x100, ARG_CONFIG_DIR, ARG_DATA_DIR, ARG_RUNTIME_DIR, ARG_BUS_ADDRESS,
                 ARG_KEY_MODE, ARG_IDLE_TIMEOUT, ARG_AUDIT_LOG, ARG_KEYRING_TIMEOUT, ARG_LOG_LEVEL, ARG_VERSION,
+                ARG_TRASH_DAYS,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h' },
@@ -138,6 +146,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "audit-log",       required_argument, NULL, ARG_AUDIT_LOG },
                 { "keyring-timeout", required_argument, NULL, ARG_KEYRING_TIMEOUT },
                 { "log-level",       required_argument, NULL, ARG_LOG_LEVEL },
+                { "trash-days",      required_argument, NULL, ARG_TRASH_DAYS },
                 {}
         };
         int c, level;
@@ -183,6 +192,12 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_KEYRING_TIMEOUT:
                         if (parse_seconds(optarg, &o->keyring_timeout_sec) < 0) {
                                 log_error("Invalid --keyring-timeout=%s: expected seconds", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_TRASH_DAYS:
+                        if (parse_seconds(optarg, &o->trash_days) < 0 || o->trash_days > DAYS_MAX) {
+                                log_error("Invalid --trash-days=%s: expected 0-%u days", optarg, DAYS_MAX);
                                 return -EINVAL;
                         }
                         break;
@@ -384,6 +399,8 @@ static int setup_bus(Daemon *d, const Options *o) {
         if (r >= 0)
                 r = bus_manager_register(m);
         if (r >= 0)
+                r = bus_lifecycle_register(m);
+        if (r >= 0)
                 r = bus_secrets_register(m);
         if (r >= 0)
                 r = manager_watch_peers(m);
@@ -420,6 +437,7 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
                 .state_dir = o->state_dir,
                 .key_mode = o->key_mode,
                 .keyring_timeout_sec = o->keyring_timeout_sec,
+                .trash_days = o->trash_days,
         }, m->types, &e);
         if (r < 0) {
                 log_error("Cannot open the vault in %s: %s", o->state_dir, e.message);
@@ -458,6 +476,7 @@ static int run(int argc, char *argv[]) {
                 .key_mode = KEY_MODE_KEYFILE,
                 .idle_timeout_sec = 30,
                 .keyring_timeout_sec = 900,
+                .trash_days = 30,
         };
         _cleanup_(daemon_done) Daemon d = {};
         int r;

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A secret's life in the vault, against a real temp state dir and the
+ * shipped types: the trash (delete, list, restore, purge, ageing with an
+ * injected clock), across reopen and key rotation. Values are obviously
+ * fake. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check-main.h"
+#include "store.h"
+#include "vault.h"
+
+#define SLACK_PREFIX "https://hooks.slack.com/services/TFAKE0000/BFAKE0000/"
+#define TOKEN_A "xxxxxxxxxxxxxxxxxxxxxxxx"
+#define TOKEN_B "yyyyyyyyyyyyyyyyyyyyyyyy"
+#define DAY (86400ULL * 1000000ULL)
+
+static char state_dir[64];
+static TypeRegistry *types;
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void) { return fake_now; }
+
+static void setup(void) {
+        const char *root = getenv("SOURCE_ROOT");
+        ck_assert_msg(root != NULL, "SOURCE_ROOT is not set");
+        _cleanup_free_ char *data = strdup_printf("%s/policy", root);
+        strcpy(state_dir, "/tmp/ov-test-life-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(state_dir));
+        ck_assert_int_eq(type_registry_load(&types, data, "/nonexistent", NULL), 0);
+        fake_now = now_usec();
+}
+
+static void teardown(void) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", state_dir);
+        ck_assert_int_eq(system(cmd), 0);
+        type_registry_free(types);
+}
+
+static Vault *open_vault_days(unsigned trash_days) {
+        VaultConfig cfg = { .state_dir = state_dir, .key_mode = KEY_MODE_KEYFILE, .trash_days = trash_days,
+                            .clock = fake_clock };
+        OvError e = {};
+        Vault *v = NULL;
+        ck_assert_msg(vault_open(&v, &cfg, types, &e) == 0, "vault_open: %s", e.message);
+        return v;
+}
+
+static Vault *open_vault(void) { return open_vault_days(30); }
+
+static void add_slack(Vault *v, const char *name, const char *id, const char *token) {
+        _cleanup_json_ json_t *f = json_pack("{s:s+}", "webhook_url", SLACK_PREFIX, token);
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *ret = NULL;
+        OvError e = {};
+        ck_assert_msg(vault_add(v, "acme", "slack-webhook", name, id, f, &ret, &warnings, &e) == 0,
+                      "vault_add %s: %s", name, e.message);
+}
+
+static void update_slack(Vault *v, const char *id, const char *token) {
+        _cleanup_json_ json_t *f = json_pack("{s:s+}", "webhook_url", SLACK_PREFIX, token);
+        _cleanup_strv_free_ char **warnings = NULL;
+        OvError e = {};
+        ck_assert_msg(vault_update(v, "acme", id, f, NULL, &warnings, &e) == 0, "vault_update: %s", e.message);
+}
+
+static void assert_resolves_to(Vault *v, const char *id, const char *token) {
+        char *json = NULL;
+        size_t len = 0;
+        OvError e = {};
+        ck_assert_msg(vault_resolve(v, "acme", id, "unit:test.service", &json, &len, &e) == 0, "resolve %s: %s", id,
+                      e.message);
+        ck_assert_msg(strstr(json, token) != NULL, "%s resolves to something else", id);
+        crypto_free_plain(json);
+}
+
+static size_t trash_count(Vault *v) {
+        _cleanup_free_ const Secret **l = NULL;
+        size_t n = 0;
+        OvError e = {};
+        ck_assert_int_eq(vault_list_trash(v, "acme", &l, &n, &e), 0);
+        return n;
+}
+
+static size_t files_in(const char *rel) {
+        _cleanup_free_ char *cmd = strdup_printf("ls -A %s/%s 2>/dev/null | wc -l", state_dir, rel);
+        FILE *p = popen(cmd, "r");
+        size_t n = 0;
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(fscanf(p, "%zu", &n), 1);
+        pclose(p);
+        return n;
+}
+
+START_TEST(test_delete_moves_to_trash) {
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        _cleanup_strv_free_ char **broken = NULL;
+        _cleanup_free_ const Secret **l = NULL;
+        const Secret *s = NULL;
+        size_t n = 0;
+        OvError e = {};
+        char *json = NULL;
+
+        add_slack(v, "Ops Slack", NULL, TOKEN_A);
+        ck_assert_int_eq(vault_add_reference(v, "acme", "ops-slack", "alerts", "sink:ops", &e), 0);
+        /* The force rule is unchanged: referenced means InUse. */
+        ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", false, &broken, &e), -OV_ERR_IN_USE);
+        ck_assert_uint_eq(trash_count(v), 0);
+        fake_now += 1000;
+        ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", true, &broken, &e), 0);
+
+        /* Gone for every reader: get, resolve, list. */
+        ck_assert_int_eq(vault_get(v, "acme", "ops-slack", &s, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_resolve(v, "acme", "ops-slack", "unit:x", &json, NULL, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_list(v, "acme", NULL, &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 0);
+        free(l);
+        l = NULL;
+        ck_assert_uint_eq(files_in("orgs/acme/secrets"), 0);
+        ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
+
+        ck_assert_int_eq(vault_list_trash(v, "acme", &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(l[0]->id, "ops-slack");
+        ck_assert_str_eq(l[0]->name, "Ops Slack");
+        ck_assert_uint_eq(l[0]->deleted, fake_now);
+        ck_assert_uint_eq(l[0]->n_refs, 1);
+
+        /* Restore: the same id, value and references; the consumer is served again. */
+        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), 0);
+        ck_assert_int_eq(vault_get(v, "acme", "ops-slack", &s, &e), 0);
+        ck_assert_uint_eq(s->n_refs, 1);
+        ck_assert_str_eq(s->refs[0].target, "sink:ops");
+        assert_resolves_to(v, "ops-slack", TOKEN_A);
+        ck_assert_uint_eq(trash_count(v), 0);
+        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_purge(v, "acme", "ops-slack", &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_restore(v, "acme", "Bad/Id", &e), -OV_ERR_INVALID_ARGS);
+}
+END_TEST
+
+START_TEST(test_trash_survives_reopen_and_purge) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "One", NULL, TOKEN_A);
+                add_slack(v, "Two", NULL, TOKEN_B);
+                ck_assert_int_eq(vault_delete(v, "acme", "one", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_delete(v, "acme", "two", false, &broken, &e), 0);
+        }
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                ck_assert_uint_eq(trash_count(v), 2);
+                ck_assert_int_eq(vault_purge(v, "acme", "one", &e), 0);
+                ck_assert_uint_eq(trash_count(v), 1);
+                ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
+        }
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                ck_assert_uint_eq(trash_count(v), 1);
+                ck_assert_int_eq(vault_restore(v, "acme", "one", &e), -OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(vault_restore(v, "acme", "two", &e), 0);
+                assert_resolves_to(v, "two", TOKEN_B);
+        }
+}
+END_TEST
+
+START_TEST(test_restore_conflicts) {
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        _cleanup_strv_free_ char **broken = NULL;
+        OvError e = {};
+
+        add_slack(v, "Ops Slack", NULL, TOKEN_A);
+        ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", false, &broken, &e), 0);
+
+        /* A live secret took its id. */
+        add_slack(v, "Other name", "ops-slack", TOKEN_B);
+        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NAME_EXISTS);
+        ck_assert_ptr_nonnull(strstr(e.message, "id ops-slack"));
+        ck_assert_uint_eq(trash_count(v), 1);
+        assert_resolves_to(v, "ops-slack", TOKEN_B);
+
+        /* A live secret took its name (ignoring case). */
+        ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", false, &broken, &e), 0);  /* replaces the older entry */
+        ck_assert_uint_eq(trash_count(v), 1);
+        ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
+        add_slack(v, "other NAME", "another", TOKEN_A);
+        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NAME_EXISTS);
+        ck_assert_ptr_nonnull(strstr(e.message, "other NAME"));
+        ck_assert_int_eq(vault_rename(v, "acme", "another", "Renamed", &e), 0);
+        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), 0);
+        assert_resolves_to(v, "ops-slack", TOKEN_B);   /* the newer delete's value */
+}
+END_TEST
+
+START_TEST(test_trash_ages_out) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault_days(30);
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "Old", NULL, TOKEN_A);
+                add_slack(v, "Young", NULL, TOKEN_B);
+                ck_assert_int_eq(vault_delete(v, "acme", "old", false, &broken, &e), 0);
+                fake_now += 10 * DAY;
+                ck_assert_int_eq(vault_delete(v, "acme", "young", false, &broken, &e), 0);
+                fake_now += 20 * DAY - 1;
+                ck_assert_uint_eq(trash_count(v), 2);          /* old: one µs short of 30 days */
+                fake_now += 1;
+                ck_assert_uint_eq(trash_count(v), 1);          /* old: 30 days */
+                ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
+                ck_assert_int_eq(vault_restore(v, "acme", "old", &e), -OV_ERR_NOT_FOUND);
+        }
+        fake_now += 10 * DAY;
+        {
+                /* Ageing also happens when the org is loaded. */
+                _cleanup_(vault_freep) Vault *v = open_vault_days(30);
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "young", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(files_in("orgs/acme/trash"), 0);
+        }
+        {
+                /* --trash-days=0 keeps entries until purged. */
+                _cleanup_(vault_freep) Vault *v = open_vault_days(0);
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "Kept", NULL, TOKEN_A);
+                ck_assert_int_eq(vault_delete(v, "acme", "kept", false, &broken, &e), 0);
+                fake_now += 3650 * DAY;
+                ck_assert_uint_eq(trash_count(v), 1);
+        }
+}
+END_TEST
+
+START_TEST(test_rotation_reseals_trash) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "Live", NULL, TOKEN_A);
+                add_slack(v, "Binned", NULL, TOKEN_B);
+                update_slack(v, "binned", TOKEN_A);
+                update_slack(v, "binned", TOKEN_B);
+                ck_assert_int_eq(vault_delete(v, "acme", "binned", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+        }
+        _cleanup_free_ char *path = NULL;
+        {
+                /* org.json holds only the newest key: the trash entry must be under it. */
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                ck_assert_int_eq(vault_restore(v, "acme", "binned", &e), 0);
+                assert_resolves_to(v, "binned", TOKEN_B);
+                assert_resolves_to(v, "live", TOKEN_A);
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "binned", &s, &e), 0);
+                ck_assert_uint_eq(s->key_id, 3);
+                ck_assert_uint_eq(s->version, 3);
+        }
+}
+END_TEST
+
+/* A crash between the move of a newer delete and the removal of the older
+ * entry of the same id leaves both: the next load keeps the newer. */
+START_TEST(test_two_entries_keep_newer) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "X", "x", TOKEN_A);
+                ck_assert_int_eq(vault_delete(v, "acme", "x", false, &broken, &e), 0);
+        }
+        _cleanup_free_ char *cmd = strdup_printf("cd %s/orgs/acme/trash && f=$(ls) && cp -p $f x.1000.json", state_dir);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_uint_eq(files_in("orgs/acme/trash"), 2);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault_days(0);
+                _cleanup_free_ const Secret **l = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(vault_list_trash(v, "acme", &l, &n, &e), 0);
+                ck_assert_uint_eq(n, 1);
+                ck_assert_uint_gt(l[0]->deleted, 1000);
+                ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
+        }
+}
+END_TEST
+
+static Suite *lifecycle_suite(void) {
+        Suite *s = suite_create("lifecycle");
+        TCase *tc = tcase_create("trash");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_delete_moves_to_trash);
+        tcase_add_test(tc, test_trash_survives_reopen_and_purge);
+        tcase_add_test(tc, test_restore_conflicts);
+        tcase_add_test(tc, test_trash_ages_out);
+        tcase_add_test(tc, test_rotation_reseals_trash);
+        tcase_add_test(tc, test_two_entries_keep_newer);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return check_main_run(lifecycle_suite());
+}
