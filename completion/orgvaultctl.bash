@@ -21,13 +21,21 @@ __orgvaultctl_secrets() {
         done
 }
 
+# Ids of the trash (NAME may hold spaces; ID is the column after it).
+__orgvaultctl_trash() {
+        local line re=' ([a-z0-9][a-z0-9_-]*) +[^ ]+ +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [^ ]+ +[0-9]+$'
+        __orgvaultctl trash | while IFS= read -r line; do
+                [[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}"
+        done
+}
+
 __orgvaultctl_types() {
         __orgvaultctl types | while read -r id _; do echo "$id"; done
 }
 
 _orgvaultctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local verbs="list types describe-type add show refs rename update delete status seal unseal rotate-keys"
+        local verbs="list types describe-type add show refs rename update delete trash restore purge status seal unseal rotate-keys"
         local opts="--help --version --org= --address= --json= --no-legend --no-pager"
         local verb="" i n_args=0
 
@@ -52,6 +60,7 @@ _orgvaultctl() {
                 add) opts+=" --name= --id= --fields-json=-" ;;
                 update) opts+=" --fields-json=-" ;;
                 delete) opts+=" --force --yes" ;;
+                purge) opts+=" --yes" ;;
                 esac
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
                 [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace
@@ -71,6 +80,8 @@ _orgvaultctl() {
                         COMPREPLY=($(compgen -W "$(__orgvaultctl_secrets)" -- "$cur"))
                         COMPREPLY=("${COMPREPLY[@]// /\\ }")
                 fi ;;
+        restore | purge)
+                [[ $n_args -eq 0 ]] && COMPREPLY=($(compgen -W "$(__orgvaultctl_trash)" -- "$cur")) ;;
         esac
 }
 

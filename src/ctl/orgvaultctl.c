@@ -38,6 +38,9 @@ static const Verb verbs[] = {
         { "rename",        "SECRET NAME",                     2, 2, 0,                                   verb_rename },
         { "update",        "SECRET [--yes]",                  1, 1, OPT_FIELDS_JSON | OPT_YES,           verb_update },
         { "delete",        "SECRET [--force] [--yes]",        1, 1, OPT_FORCE | OPT_YES,                 verb_delete },
+        { "trash",         "",                                0, 0, 0,                                   verb_trash },
+        { "restore",       "SECRET",                          1, 1, 0,                                   verb_restore },
+        { "purge",         "SECRET [--yes]",                  1, 1, OPT_YES,                             verb_purge },
         { "status",        "",                                0, 0, 0,                                   verb_status },
         { "seal",          "",                                0, 0, 0,                                   verb_seal },
         { "unseal",        "",                                0, 0, 0,                                   verb_unseal },
@@ -57,7 +60,11 @@ static void help(void) {
                "                         asks to confirm warnings), then asks a display name\n"
                "  update SECRET          Replace a secret's value (asks like add)\n"
                "  rename SECRET NAME     Give a secret a new display name\n"
-               "  delete SECRET          Delete a secret after confirmation\n\n"
+               "  delete SECRET          Move a secret to the trash after confirmation\n\n"
+               "%sTrash Commands:%s\n"
+               "  trash                  List deleted secrets (kept --trash-days, default 30)\n"
+               "  restore SECRET         Bring a deleted secret back with its references\n"
+               "  purge SECRET           Destroy a deleted secret now, after confirmation\n\n"
                "%sType Commands:%s\n"
                "  types                  List the secret types and the features using them\n"
                "  describe-type TYPE     Show a type's fields, which are secret, allowed values\n\n"
@@ -81,12 +88,13 @@ static void help(void) {
                "     --id=ID             add: the secret's id (else derived from the name)\n"
                "     --fields-json=-     add, update: read {\"field\": \"value\"} from stdin\n"
                "     --force             delete: even while features still use the secret\n"
-               "  -y --yes               delete: do not ask for confirmation; add, update:\n"
-               "                         save a value orgvaultd warns about without asking\n\n"
+               "  -y --yes               delete, purge: do not ask for confirmation; add,\n"
+               "                         update: save a value orgvaultd warns about without\n"
+               "                         asking\n\n"
                "SECRET is a secret's id or its display name. Values are typed at a prompt\n"
                "with no echo, or read from standard input; never from the command line.\n"
                "See the orgvaultctl(1) man page for details and exit codes.\n",
-               h, n, h, n, h, n, h, n, h, n);
+               h, n, h, n, h, n, h, n, h, n, h, n);
 }
 
 static const char *option_name(unsigned opt) {
