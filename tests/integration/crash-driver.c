@@ -2,7 +2,7 @@
 /* Crash-consistency driver for test-crash.sh.
  *
  * Each trial runs a burst of AddSecret / UpdateSecret / RenameSecret /
- * DeleteSecret / RotateKeys calls, one at a time, as an admin of ORG, and
+ * DeleteSecret (to the trash) / RotateKeys / RestoreSecret / PurgeSecret calls, one at a time, as an admin of ORG, and
  * SIGKILLs orgvaultd a random 0..50 ms into the burst. A call counts as
  * acknowledged when its success reply arrived. The next call re-activates
  * the daemon, which then must show every acknowledged call (the one call in
@@ -38,6 +38,7 @@
 #define VAULT_PATH "/io/orgvault/Vault1"
 #define VAULT_IFACE "io.orgvault.Vault1.Manager"
 #define MAX_SECRETS 12
+#define MAX_TRASH 12
 #define KILL_WINDOW_USEC 50000
 #define CALL_TIMEOUT_USEC (30 * 1000000ULL)
 #define MAX_PRINTED_PROBLEMS 40
@@ -56,10 +57,12 @@ typedef struct Entry {
 typedef struct Model {
         Entry e[MAX_SECRETS + 1];
         size_t n;
+        Entry trash[MAX_TRASH + 1];      /* deleted, restorable */
+        size_t n_trash;
 } Model;
 
-typedef enum OpKind { OP_ADD, OP_UPDATE, OP_RENAME, OP_DELETE, OP_ROTATE, _OP_MAX } OpKind;
-static const char *const op_names[_OP_MAX] = { "add", "update", "rename", "delete", "rotate-keys" };
+typedef enum OpKind { OP_ADD, OP_UPDATE, OP_RENAME, OP_DELETE, OP_ROTATE, OP_RESTORE, OP_PURGE, _OP_MAX } OpKind;
+static const char *const op_names[_OP_MAX] = { "add", "update", "rename", "delete", "rotate-keys", "restore", "purge" };
 
 typedef struct Op {
         OpKind kind;
@@ -162,8 +165,15 @@ static Entry *model_find(Model *m, const char *id) {
         return NULL;
 }
 
+static Entry *model_find_trash(Model *m, const char *id) {
+        for (size_t i = 0; i < m->n_trash; i++)
+                if (strcmp(m->trash[i].id, id) == 0)
+                        return &m->trash[i];
+        return NULL;
+}
+
 static void model_apply(Model *m, const Op *op) {
-        Entry *e = model_find(m, op->target.id);
+        Entry *e = model_find(m, op->target.id), *t = model_find_trash(m, op->target.id);
 
         switch (op->kind) {
         case OP_ADD:
@@ -178,7 +188,15 @@ static void model_apply(Model *m, const Op *op) {
                 memcpy(e->name, op->target.name, sizeof e->name);
                 break;
         case OP_DELETE:
+                m->trash[m->n_trash++] = *e;
                 *e = m->e[--m->n];
+                break;
+        case OP_RESTORE:
+                m->e[m->n++] = *t;
+                *t = m->trash[--m->n_trash];
+                break;
+        case OP_PURGE:
+                *t = m->trash[--m->n_trash];
                 break;
         default:
                 break;
@@ -204,10 +222,20 @@ static void model_diff(const Model *expected, Model *actual, char *buf, size_t s
         }
         if (actual->n != expected->n)
                 snprintf(buf, size, "%zu secrets on disk, expected %zu", actual->n, expected->n);
+        for (size_t i = 0; !buf[0] && i < expected->n_trash; i++) {
+                const Entry *x = &expected->trash[i];
+                const Entry *a = model_find_trash(actual, x->id);
+                if (!a)
+                        snprintf(buf, size, "%s is missing from the trash", x->id);
+                else if (strcmp(a->name, x->name) != 0)
+                        snprintf(buf, size, "%s is in the trash as \"%s\", expected \"%s\"", x->id, a->name, x->name);
+        }
+        if (!buf[0] && actual->n_trash != expected->n_trash)
+                snprintf(buf, size, "%zu secrets in the trash, expected %zu", actual->n_trash, expected->n_trash);
 }
 
 static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
-        static const unsigned weights[_OP_MAX] = { 30, 30, 15, 15, 10 };
+        static const unsigned weights[_OP_MAX] = { 30, 30, 15, 15, 10, 10, 8 };
         unsigned total = 0, roll;
 
         *op = (Op) {};
@@ -218,12 +246,18 @@ static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
                 op->kind = OP_ADD;
                 while (roll >= weights[op->kind])
                         roll -= weights[op->kind++];
-        } while ((op->kind == OP_ADD && m->n >= MAX_SECRETS) || (op->kind != OP_ADD && op->kind != OP_ROTATE && m->n == 0));
+        } while ((op->kind == OP_ADD && m->n >= MAX_SECRETS) ||
+                 ((op->kind == OP_UPDATE || op->kind == OP_RENAME || op->kind == OP_DELETE) && m->n == 0) ||
+                 (op->kind == OP_DELETE && m->n_trash >= MAX_TRASH) ||
+                 (op->kind == OP_RESTORE && (m->n_trash == 0 || m->n >= MAX_SECRETS)) ||
+                 (op->kind == OP_PURGE && m->n_trash == 0));
 
         if (op->kind == OP_ADD) {
                 snprintf(op->target.id, sizeof op->target.id, "c%u-%u", trial, seq);
                 snprintf(op->target.name, sizeof op->target.name, "Crash %u.%u", trial, seq);
                 fake_value(op->target.value, sizeof op->target.value);
+        } else if (op->kind == OP_RESTORE || op->kind == OP_PURGE) {
+                op->target = m->trash[rnd_below((unsigned) m->n_trash)];
         } else if (op->kind != OP_ROTATE) {
                 op->target = m->e[rnd_below((unsigned) m->n)];
                 if (op->kind == OP_UPDATE)
@@ -234,7 +268,8 @@ static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
 }
 
 static int op_message(sd_bus *bus, const Op *op, sd_bus_message **ret) {
-        static const char *const members[_OP_MAX] = { "AddSecret", "UpdateSecret", "RenameSecret", "DeleteSecret", "RotateKeys" };
+        static const char *const members[_OP_MAX] = { "AddSecret", "UpdateSecret", "RenameSecret", "DeleteSecret",
+                                                       "RotateKeys", "RestoreSecret", "PurgeSecret" };
         _cleanup_msg_ sd_bus_message *m = NULL;
         const Entry *t = &op->target;
         int r;
@@ -259,6 +294,10 @@ static int op_message(sd_bus *bus, const Op *op, sd_bus_message **ret) {
                 break;
         case OP_DELETE:
                 r = sd_bus_message_append(m, "ssb", arg_org, t->id, 0);
+                break;
+        case OP_RESTORE:
+        case OP_PURGE:
+                r = sd_bus_message_append(m, "ss", arg_org, t->id);
                 break;
         default:
                 r = sd_bus_message_append(m, "s", arg_org);
@@ -585,6 +624,24 @@ static int read_state(const Clients *c, unsigned trial, Model *ret) {
         if (r < 0)
                 return r;
 
+        _cleanup_msg_ sd_bus_message *trash = NULL;
+        uint64_t deleted;
+        r = call(c->admin, trial, "ListTrash", &trash, "s", arg_org);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(trash, 'a', "(ssstu)");
+        while (r >= 0 && (r = sd_bus_message_read(trash, "(ssstu)", &id, &name, &type, &deleted, &refs)) > 0) {
+                if (ret->n_trash == MAX_TRASH) {
+                        problem(trial, "more than %d secrets in the trash", MAX_TRASH);
+                        return -E2BIG;
+                }
+                Entry *e = &ret->trash[ret->n_trash++];
+                snprintf(e->id, sizeof e->id, "%s", id);
+                snprintf(e->name, sizeof e->name, "%s", name);
+        }
+        if (r < 0)
+                return r;
+
         /* The org is loaded now: leftovers must be gone, rotation finished,
          * and nothing may have been found broken. Checked before any
          * Resolve, whose lazy usage write is this run's own. */
@@ -714,6 +771,16 @@ static int run(unsigned trials) {
                         counters.lost++;
                         problem(trial, "after %s%s was cut off: %s (state before the burst had %zu secrets)",
                                 in_flight ? op_names[op.kind] : "no call", in_flight ? "" : " in flight", diff, before.n);
+                }
+                /* The bus never shows a trashed value: carry the model's. */
+                for (size_t i = 0; i < actual.n_trash; i++) {
+                        Entry *a = &actual.trash[i], *x = model_find_trash(&acked, a->id);
+                        if (!x)
+                                x = model_find(&acked, a->id);  /* a delete cut off but done */
+                        if (x) {
+                                memcpy(a->value, x->value, sizeof a->value);
+                                a->version = x->version;
+                        }
                 }
                 acked = actual;         /* so one problem does not cascade */
         }
