@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "secret-types.h"
+#include "value-mistakes.h"
 
 static int add_issue(FieldIssue **list, size_t *n, const char *field, const char *fmt, ...) _printf_(4, 5);
 static int add_issue(FieldIssue **list, size_t *n, const char *field, const char *fmt, ...) {
@@ -97,7 +98,14 @@ static void normalise_url(char *s) {
         if (!url_split(s, &u))
                 return;
         ascii_lower(s, 0, u.scheme_end);
-        ascii_lower(s, u.host_start, u.host_end);
+        /* An IPv6 zone id ("[fe80::1%25eth0]") names an interface: keep its case. */
+        size_t host_end = u.host_end;
+        if (s[u.host_start] == '[') {
+                const char *zone = memchr(s + u.host_start, '%', u.host_end - u.host_start);
+                if (zone)
+                        host_end = (size_t) (zone - s);
+        }
+        ascii_lower(s, u.host_start, host_end);
         if (s[u.authority_end] == '/' && s[u.authority_end + 1] == 0)
                 s[u.authority_end] = 0;
 }
@@ -150,6 +158,15 @@ static int check_value(const TypeField *f, const char *v, ValidationResult *res)
                         k = error_at(res, f->id, "%s", f->reject_if[i].message);
                         return k < 0 ? k : 0;
                 }
+        /* Not a URL at all (a key pasted into the URL field): say that, in
+         * the words of what the field expects. */
+        if (f->kind == FIELD_URL && !strstr(v, "://")) {
+                if (f->pattern.message)
+                        k = error_at(res, f->id, "is not a URL: %s", f->pattern.message);
+                else
+                        k = error_at(res, f->id, "is not a URL; a %s starts with https:// or http://", f->label);
+                return k < 0 ? k : 0;
+        }
         if (f->has_pattern && !rule_matches(&f->pattern, v)) {
                 if (f->pattern.message)
                         k = error_at(res, f->id, "does not look like %s %s: %s", article(f->label), f->label,
@@ -175,6 +192,7 @@ static int check_value(const TypeField *f, const char *v, ValidationResult *res)
  * form in `out`. */
 static int validate_field(const TypeField *f, json_t *raw, json_t *out, ValidationResult *res) {
         _cleanup_secret_free_ char *v = NULL;
+        char msg[512];
         const char *s;
         int k;
 
@@ -190,6 +208,8 @@ static int validate_field(const TypeField *f, json_t *raw, json_t *out, Validati
                 return error_at(res, f->id, "is longer than %d bytes", OV_FIELD_MAX);
         if (strlen(s) != json_string_length(raw))
                 return error_at(res, f->id, "contains control characters");
+        if (value_find_invisible(s, msg, sizeof msg))
+                return error_at(res, f->id, "%s", msg);
         v = trim_copy(s);
         if (!v)
                 return -ENOMEM;
@@ -197,6 +217,8 @@ static int validate_field(const TypeField *f, json_t *raw, json_t *out, Validati
                 return f->required ? error_at(res, f->id, "%s is required", f->label) : 0;
         if (!utf8_text_valid(v, NULL))
                 return error_at(res, f->id, "is not valid UTF-8 text or contains control characters");
+        if (value_find_mistake(v, f->label, msg, sizeof msg))
+                return error_at(res, f->id, "%s", msg);
 
         if (f->kind == FIELD_URL)
                 normalise_url(v);

@@ -91,6 +91,16 @@ static bool any_issue_contains(const FieldIssue *l, size_t n, const char *field,
 #define TEAMS_LEGACY "https://prod-00.westeurope.logic.azure.com:443/workflows/00000000000000000000000000000000" \
         "/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0" TEAMS_SIG
 #define SLACK "https://hooks.slack.com/services/TFAKE0000/BFAKE0000/xxxxxxxxxxxxxxxxxxxxxxxx"
+#define TEAMS_PATH "/workflows/00000000000000000000000000000000/triggers/manual/paths/invoke" \
+        "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0" TEAMS_SIG
+#define TEAMS_GOV_LOGIC "https://prod-00.usgovtexas.logic.azure.us:443" TEAMS_PATH
+#define TEAMS_CN_LOGIC "https://prod-00.chinaeast2.logic.azure.cn:443" TEAMS_PATH
+#define TEAMS_ENV(suffix) "https://default00000000000000000000000000000.0.environment.api." suffix \
+        "/powerautomate/automations/direct/workflows/00000000000000000000000000000000/triggers/manual" \
+        "/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0" TEAMS_SIG
+#define TEAMS_NEW_NOSCHEME "://default00000000000000000000000000000.00.environment.api.powerplatform.com:443" \
+        "/powerautomate/automations/direct/workflows/00000000000000000000000000000000/triggers/manual"   \
+        "/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0"
 #define ZERO32 "00000000000000000000000000000000"
 #define INFOBIP_KEY ZERO32 "-00000000-0000-0000-0000-000000000000"
 
@@ -248,6 +258,66 @@ static const Vector vectors[] = {
         { "infobip", "media_stream_config_id", "fake-media-stream-cfg", true, NULL },
         { "infobip", "media_stream_config_id", "fake media cfg", false, NULL },
         { "infobip", "media_stream_config_id", "fake/cfg", false, NULL },
+
+        /* Real vendor formats (#11): Teams on the sovereign clouds. */
+        { "teams-webhook", "webhook_url", TEAMS_GOV_LOGIC, true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_CN_LOGIC, true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_ENV("gov.powerplatform.microsoft.us"), true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_ENV("high.powerplatform.microsoft.us"), true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_ENV("appsplatform.us"), true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_ENV("powerplatform.partner.microsoftonline.cn"), true, NULL },
+        { "teams-webhook", "webhook_url", TEAMS_ENV("powerplatform.microsoft.us.example.net"), false, NULL },
+        /* Self-hosted servers: '_' (Docker service names), trailing-dot
+         * names, IPv6 with a zone id; an explicit default port. */
+        { "openai-protocol", "server_url", "http://my_vllm:8000/v1", true, NULL },
+        { "openai-protocol", "server_url", "http://vllm_1.internal_net:8000/v1", true, NULL },
+        { "openai-protocol", "server_url", "https://llm.example.internal.:8443/v1", true, NULL },
+        { "openai-protocol", "server_url", "http://[fe80::1%25eth0]:8000/v1", true, NULL },
+        { "openai-protocol", "server_url", "http://[fe80::1%eth0]:8000/v1", true, NULL },
+        { "openai-protocol", "server_url", "http://[fe80::1%]:8000/v1", false, NULL },
+        { "openai-protocol", "server_url", "http://my vllm:8000/v1", false, NULL },
+        { "openai-protocol", "server_url", "http://..:8000/v1", false, NULL },
+        { "ollama", "server_url", "http://my_ollama:11434", true, NULL },
+        { "ollama", "server_url", "http://ollama.lan.:11434", true, NULL },
+        { "ollama", "server_url", "http://[fe80::1%25enp3s0]:11434", true, NULL },
+        { "infobip", "base_url", "https://fake00.api.infobip.com:443", true, NULL },
+        { "infobip", "base_url", "https://fake00.api.infobip.com:443/", true, NULL },
+        { "infobip", "base_url", "https://fake00.api.infobip.com:8443", false, NULL },
+
+        /* Obvious mistakes refused and named (#11). */
+        { "infobip", "base_url", "https://portal.infobip.com", false, "portal" },
+        { "infobip", "base_url", "https://www.infobip.com", false, "website" },
+        { "infobip", "base_url", "https://infobip.com/", false, "website" },
+        { "infobip", "base_url", "https://portal.infobip.com/homepage/", false, "base URL" },
+        { "infobip", "base_url", "http://fake00.api.infobip.com", false, "https://" },
+        { "ollama", "server_url", "https://ollama.com", false, "openai-protocol" },
+        { "ollama", "server_url", "https://ollama.com/api", false, "API key" },
+        { "ollama", "server_url", "https://www.ollama.com/", false, "hosted" },
+        { "ollama", "server_url", "http://ollama.company.lan:11434", true, NULL },
+        { "openai-api-key", "api_key", "\"sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000\"", false, "quotes" },
+        { "openai-api-key", "api_key", "'sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000'", false, "quotes" },
+        { "openai-api-key", "api_key", "\xe2\x80\x9csk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000\xe2\x80\x9d", false, "quotes" },
+        { "openai-api-key", "api_key", "Bearer sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000", false, "Bearer" },
+        { "openai-protocol", "api_key", "bearer FAKE-token-0000", false, "Bearer" },
+        { "openai-protocol", "api_key", "Authorization: Bearer FAKE-token-0000", false, "header" },
+        { "openai-api-key", "api_key", "OPENAI_API_KEY=sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000", false, "assignment" },
+        { "openai-api-key", "api_key", "export OPENAI_API_KEY=sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000", false, "assignment" },
+        { "slack-webhook", "webhook_url", "SLACK_WEBHOOK_URL=" SLACK, false, "assignment" },
+        { "openai-protocol", "api_key", "FAKE_TOKEN_0000=", true, NULL },
+        { "openai-api-key", "api_key", "sk-proj-FAKEfake\xc2\xa0" "FAKEfake_FAKE-fakeFAKEfake0000", false,
+          "U+00A0 NO-BREAK SPACE, at character 17" },
+        { "openai-api-key", "api_key", "sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000\xe2\x80\x8b", false,
+          "U+200B ZERO WIDTH SPACE, at character 47" },
+        { "slack-webhook", "webhook_url", "\xef\xbb\xbf" SLACK, false, "U+FEFF" },
+        { "infobip", "calls_configuration_id", "fake-calls\xe2\x81\xa0" "config", false, "WORD JOINER, at character 11" },
+        { "teams-webhook", "webhook_url", SLACK, false, "this is a Slack webhook URL; use the slack-webhook type" },
+        { "slack-webhook", "webhook_url", TEAMS_NEW TEAMS_SIG, false, "this is a Microsoft Teams webhook URL; use the teams-webhook type" },
+        { "slack-webhook", "webhook_url", TEAMS_LEGACY, false, "teams-webhook type" },
+        { "slack-webhook", "webhook_url", "http://hooks.slack.com/services/TFAKE0000/BFAKE0000/xxxxxxxxxxxxxxxxxxxxxxxx", false,
+          "must start with https://" },
+        { "teams-webhook", "webhook_url", "http" TEAMS_NEW_NOSCHEME TEAMS_SIG, false, "must start with https://" },
+        { "slack-webhook", "webhook_url", "sk-proj-FAKEfakeFAKEfake_FAKE-fakeFAKEfake0000", false, "is not a URL: expected https://hooks.slack.com" },
+        { "ollama", "server_url", "localhost:11434", false, "is not a URL" },
 };
 
 /* Validates the type's base values with one field replaced. */
@@ -312,6 +382,10 @@ START_TEST(test_normalise_url_scheme_and_host_only) {
         ck_assert_str_eq(proto, "http://llm.example.internal:8000/OpenAI/v1");
         ck_assert_str_eq(ollama, "http://localhost:11434");
         ck_assert_str_eq(infobip, "https://fake00.api.infobip.com");
+
+        /* An IPv6 zone id names an interface, whose name keeps its case. */
+        _cleanup_free_ char *zone = normalised(r, "ollama", "server_url", "HTTP://[FE80::1%25Eth0]:11434/");
+        ck_assert_str_eq(zone, "http://[fe80::1%25Eth0]:11434");
 }
 END_TEST
 
