@@ -75,6 +75,16 @@ err=$(ov_error_full ovt-bob AddSecret acme teams-webhook "''" \
         "{'webhook_url': 'https://acme.webhook.office.com/webhookb2/00000000-0000-0000-0000-000000000000@00000000-0000-0000-0000-000000000000/IncomingWebhook/00000000000000000000000000000000/00000000-0000-0000-0000-000000000000'}" "$VO")
 assert_contains "tiers: a retired connector URL is refused by its rule" "$err" "retired"
 
+# Mistakes named end to end (docs/TYPES.md): what the page shows at "Next".
+err=$(ov_error_full ovt-bob AddSecret acme openai-api-key "''" "{'api_key': 'sk-proj-FAKEfake\u200bFAKEfake_FAKE-fakeFAKEfake0000'}" "$VO")
+assert_contains "an invisible character is named with its position" "$err" "U+200B ZERO WIDTH SPACE, at character 17"
+err=$(ov_error_full ovt-bob AddSecret acme teams-webhook "''" "$SLACK" "$VO")
+assert_contains "a Slack URL as a Teams webhook names the right type" "$err" "this is a Slack webhook URL; use the slack-webhook type"
+err=$(ov_error_full ovt-bob AddSecret acme ollama "''" "{'server_url': 'https://ollama.com'}" "$VO")
+assert_contains "ollama.com as an Ollama server points to openai-protocol" "$err" "openai-protocol"
+out=$(ovgdbus ovt-bob AddSecret acme openai-protocol "''" "{'server_url': 'http://my_vllm:8000/v1'}" "$VO")
+assert_eq "a Docker service name with '_' is a valid server" "$out" "('', @as [])"
+
 # A name, when given, is checked as a real add checks it.
 err=$(ov_error_of ovt-bob AddSecret acme slack-webhook "'EXISTING'" "$SLACK" "$VO")
 assert_eq "a taken name is NameExists at validate_only too" "$err" "$V.NameExists"
