@@ -57,8 +57,8 @@ _orgvaultctl() {
                 case $verb in
                 list) opts+=" --type= --feature=" ;;
                 types) opts+=" --feature=" ;;
-                add) opts+=" --name= --id= --fields-json=-" ;;
-                update) opts+=" --fields-json=-" ;;
+                add) opts+=" --name= --id= --fields-json=- --yes" ;;
+                update) opts+=" --fields-json=- --yes" ;;
                 delete) opts+=" --force --yes" ;;
                 purge) opts+=" --yes" ;;
                 esac

@@ -233,7 +233,8 @@ int policy_reload_if_changed(Policy *p) {
                         return -ENOMEM;
         } else {
                 p->state = st;
-                log_info("Policy reloaded: %zu org files, %zu problems", st.n_orgs, strv_length(st.problems));
+                log_info("Policy reloaded: %zu org file%s, %zu problem%s", st.n_orgs, st.n_orgs == 1 ? "" : "s",
+                         strv_length(st.problems), strv_length(st.problems) == 1 ? "" : "s");
         }
         fingerprint_clear(&p->fingerprint);
         p->fingerprint = now;

@@ -154,6 +154,36 @@ bool display_name_valid(const char *s) {
         return chars >= 1 && chars <= OV_NAME_MAX;
 }
 
+/* ASCII for the Latin letters of U+00C0..U+017F, so "Équipe Données" gives
+ * "equipe-donnees" rather than "quipe-donn-es": one letter each, '*' for
+ * the few that take two, '-' for what is no letter (×, ÷). */
+static const char latin1_ascii[] = "aaaaaa*ceeeeiiiidnooooo-ouuuuy**aaaaaa*ceeeeiiiidnooooo-ouuuuy*y";
+static const char latin_ext_a_ascii[] =
+        "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii**jjkkkllllllllllnnnnnnnnnoooooo**rrrrrrssssssss"
+        "ttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+static const char *latin_to_ascii(uint32_t cp, char buf[static 2]) {
+        char ch = 0;
+
+        if (cp >= 0xC0 && cp <= 0xFF)
+                ch = latin1_ascii[cp - 0xC0];
+        else if (cp >= 0x100 && cp <= 0x17F)
+                ch = latin_ext_a_ascii[cp - 0x100];
+        if (ch == '*')
+                switch (cp) {
+                case 0xC6: case 0xE6: return "ae";
+                case 0xDE: case 0xFE: return "th";
+                case 0xDF: return "ss";
+                case 0x132: case 0x133: return "ij";
+                default: return "oe";           /* U+0152, U+0153 */
+                }
+        if (!ch || ch == '-')
+                return NULL;
+        buf[0] = ch;
+        buf[1] = 0;
+        return buf;
+}
+
 char *slug_from_name(const char *name) {
         size_t n = strlen(name), o = 0;
         char *out = malloc(OV_ID_MAX + 1);
@@ -163,14 +193,28 @@ char *slug_from_name(const char *name) {
                 return NULL;
         for (size_t i = 0; i < n && o < OV_ID_MAX; i++) {
                 unsigned char c = (unsigned char) name[i];
+                char one[2];
+                const char *letters = NULL;
+
                 if (isascii(c) && isalnum(c)) {
-                        if (dash && o > 0)
-                                out[o++] = '-';
-                        dash = false;
-                        if (o < OV_ID_MAX)
-                                out[o++] = (char) tolower(c);
-                } else
+                        one[0] = (char) tolower(c);
+                        one[1] = 0;
+                        letters = one;
+                } else if ((c & 0xE0) == 0xC0 && i + 1 < n && ((unsigned char) name[i + 1] & 0xC0) == 0x80) {
+                        /* Two-byte UTF-8: U+0080..U+07FF, where the Latin letters are. */
+                        uint32_t cp = ((uint32_t) (c & 0x1F) << 6) | ((unsigned char) name[i + 1] & 0x3F);
+                        letters = latin_to_ascii(cp, one);
+                        i++;
+                }
+                if (!letters) {
                         dash = true;
+                        continue;
+                }
+                if (dash && o > 0 && o < OV_ID_MAX)
+                        out[o++] = '-';
+                dash = false;
+                for (const char *l = letters; *l && o < OV_ID_MAX; l++)
+                        out[o++] = *l;
         }
         while (o > 0 && out[o - 1] == '-')
                 o--;

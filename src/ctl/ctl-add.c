@@ -4,6 +4,7 @@
  * only from the terminal or stdin, travel in messages marked sensitive, and
  * are wiped after use. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,9 +82,10 @@ static int call_with_values(Ctl *c, const char *type, const char *name, const ch
         return r;
 }
 
-/* Reads {"field": "value", ...} from stdin. Parse errors give only a
- * position: jansson's text may quote the value. */
-static int read_fields_json(Values *ret) {
+/* Reads {"field": "value", ...} from fd (stdin or --fields-json=FILE);
+ * what names it in messages. Parse errors give only a position: jansson's
+ * text may quote the value. */
+static int read_fields_json(int fd, const char *what, Values *ret) {
         _cleanup_json_ json_t *doc = NULL;
         json_error_t err;
         char *buf;
@@ -96,24 +98,24 @@ static int read_fields_json(Values *ret) {
         buf = malloc(FIELDS_JSON_MAX + 1);
         if (!buf)
                 return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
-        while (len <= FIELDS_JSON_MAX && (n = read(STDIN_FILENO, buf + len, FIELDS_JSON_MAX + 1 - len)) != 0) {
+        while (len <= FIELDS_JSON_MAX && (n = read(fd, buf + len, FIELDS_JSON_MAX + 1 - len)) != 0) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        r = ctl_fail(CTL_EXIT_FAILURE, "Failed to read standard input: %s.", strerror(errno));
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Failed to read %s: %s.", what, strerror(errno));
                         break;
                 }
                 len += (size_t) n;
         }
         if (r == 0 && len > FIELDS_JSON_MAX)
-                r = ctl_fail(CTL_EXIT_USAGE, "The fields document on standard input is larger than %d bytes.",
+                r = ctl_fail(CTL_EXIT_USAGE, "The fields document in %s is larger than %d bytes.", what,
                              FIELDS_JSON_MAX);
         if (r == 0) {
                 doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
                 if (!doc)
                         r = ctl_fail(CTL_EXIT_USAGE,
-                                     "Standard input is not a JSON object of strings (error at line %d, column %d); expected {\"field\": \"value\"}.",
-                                     err.line, err.column);
+                                     "%s is not a JSON object of strings (error at line %d, column %d); expected {\"field\": \"value\"}.",
+                                     what, err.line, err.column);
         }
         explicit_bzero(buf, len);
         free(buf);
@@ -121,14 +123,14 @@ static int read_fields_json(Values *ret) {
                 return r;
 
         if (!json_is_object(doc))
-                r = ctl_fail(CTL_EXIT_USAGE, "Standard input must hold a JSON object: {\"field\": \"value\"}.");
+                r = ctl_fail(CTL_EXIT_USAGE, "%s must hold a JSON object: {\"field\": \"value\"}.", what);
         else if (values_init(ret, json_object_size(doc)) < 0)
                 r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
         else {
                 size_t i = 0;
                 json_object_foreach(doc, key, val) {
                         if (!json_is_string(val)) {
-                                r = ctl_fail(CTL_EXIT_USAGE, "Field \"%s\" on standard input must be a JSON string.", key);
+                                r = ctl_fail(CTL_EXIT_USAGE, "Field \"%s\" in %s must be a JSON string.", key, what);
                                 break;
                         }
                         ret->keys[i] = strdup(key);
@@ -556,10 +558,17 @@ static int collect_values(Ctl *c, AddState *s) {
         int r;
 
         if (c->fields_json) {
-                if (strcmp(c->fields_json, "-") != 0)
-                        return ctl_fail(CTL_EXIT_USAGE,
-                                        "--fields-json takes '-' (standard input); values are never accepted on the command line.");
-                return read_fields_json(&s->values);
+                if (strcmp(c->fields_json, "-") == 0)
+                        return read_fields_json(STDIN_FILENO, "standard input", &s->values);
+                /* A file (only its name is on the command line, never a value). */
+                _cleanup_close_ int fd = open(c->fields_json, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return ctl_fail(CTL_EXIT_USAGE, "Cannot open --fields-json file %s: %s.", c->fields_json,
+                                        strerror(errno));
+                _cleanup_free_ char *what = strdup_printf("file %s", c->fields_json);
+                if (!what)
+                        return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                return read_fields_json(fd, what, &s->values);
         }
         if (values_init(&s->values, s->n_fields) < 0)
                 return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
@@ -647,7 +656,7 @@ int verb_add(Ctl *c) {
         int r;
 
         if (c->fields_json && (c->n_args == 0 || !c->name))
-                return ctl_fail(CTL_EXIT_USAGE, "add --fields-json needs TYPE and --name=NAME: 'orgvaultctl add TYPE --name=NAME --fields-json -'.");
+                return ctl_fail(CTL_EXIT_USAGE, "add --fields-json needs TYPE and --name=NAME: 'orgvaultctl add TYPE --name=NAME --fields-json FILE' (or - for standard input).");
         if (c->name && !display_name_valid(c->name))
                 return ctl_fail(CTL_EXIT_USAGE, "Invalid display name \"%s\": use 1 to %d characters of text, no control characters.",
                                 c->name, OV_NAME_MAX);

@@ -66,11 +66,48 @@ static int fail_with(int code, const sd_bus_error *e, const char *prefix, const 
         return code;
 }
 
+/* After AccessDenied for an org given with --org: the daemon answers the
+ * same for an org that does not exist and one the caller has no role in (so
+ * orgs can't be probed). When ListOrgs does not show it either, it is "not
+ * found" for this caller (exit 5), and the caller's orgs are named. */
+static int org_not_yours(const Ctl *c) {
+        sd_bus_message *reply = NULL;
+        const char *org, *role;
+        bool found = false;
+        int r;
+
+        if (!c->org || !c->org_arg)
+                return 0;
+        r = sd_bus_call_method(c->bus, OV_BUS_NAME, OV_BUS_PATH, OV_BUS_IFACE, "ListOrgs", NULL, &reply, "");
+        if (r < 0)
+                return 0;
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        while (r >= 0 && !found && (r = sd_bus_message_read(reply, "(ss)", &org, &role)) > 0)
+                found = strcmp(org, c->org) == 0;
+        if (found || r < 0) {
+                sd_bus_message_unref(reply);
+                return 0;
+        }
+        sd_bus_message_rewind(reply, true);
+        fflush(stdout);
+        fprintf(stderr, "No org \"%s\" that you have a role in (it may not exist); ", c->org);
+        size_t n = 0;
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &org, &role)) > 0)
+                fprintf(stderr, "%s%s (%s)", n++ == 0 ? "your orgs: " : ", ", org, role);
+        fprintf(stderr, "%s; check --org.\n", n == 0 ? "you have no role in any org" : "");
+        sd_bus_message_unref(reply);
+        return CTL_EXIT_NOT_FOUND;
+}
+
 int ctl_bus_fail(const Ctl *c, const sd_bus_error *e, int r, const char *doing, const char *role) {
         if (!sd_bus_error_is_set(e))
                 return ctl_fail(CTL_EXIT_FAILURE, "Failed %s: %s.", doing, strerror(r < 0 ? -r : EIO));
 
         if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
+                int q = org_not_yours(c);
+                if (q > 0)
+                        return q;
                 if (role && strcmp(role, "root") == 0)
                         return ctl_fail(CTL_EXIT_ACCESS_DENIED,
                                         "Access denied: %s needs root (or a role that holds io.orgvault.vault.manage); run it with sudo.",
@@ -81,12 +118,17 @@ int ctl_bus_fail(const Ctl *c, const sd_bus_error *e, int r, const char *doing, 
                                         doing, role, c->org, c->org);
                 return ctl_fail(CTL_EXIT_ACCESS_DENIED, "Access denied: %s was refused; ask an org admin for a role.", doing);
         }
+        /* These messages say what was not found already ("No secret x in org
+         * acme", "Unknown secret type foo"): no prefix repeating it. */
         if (sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.NotFound"))
-                return fail_with(CTL_EXIT_NOT_FOUND, e, "Not found: ", "; see 'orgvaultctl list'.");
+                return fail_with(CTL_EXIT_NOT_FOUND, e, "", "; see 'orgvaultctl list'.");
         if (sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.UnknownType"))
-                return fail_with(CTL_EXIT_NOT_FOUND, e, "Unknown type: ", "; see 'orgvaultctl types'.");
+                return fail_with(CTL_EXIT_NOT_FOUND, e, "", "; see 'orgvaultctl types'.");
         if (sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.NameExists"))
-                return fail_with(CTL_EXIT_CONFLICT, e, "Name taken: ", "; pick another display name.");
+                return strstr(e->message ?: "", " with id ")
+                        ? fail_with(CTL_EXIT_CONFLICT, e, "Id taken: ",
+                                    "; pick another --id, or leave --id out to derive a free one from the name.")
+                        : fail_with(CTL_EXIT_CONFLICT, e, "Name taken: ", "; pick another display name.");
         if (sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.InUse"))
                 return fail_with(CTL_EXIT_CONFLICT, e, "In use: ",
                                  "; point those features at another secret first, or pass --force.");

@@ -216,3 +216,38 @@ json_t *strv_json(char **l) {
                 }
         return a;
 }
+
+/* "LastUsedBy" → "last_used_by": the daemon's a{sv} keys are D-Bus style,
+ * orgvaultctl's JSON is snake_case throughout (orgvaultctl(1), JSON OUTPUT). */
+static char *snake_case(const char *k) {
+        size_t n = strlen(k);
+        char *out = malloc(2 * n + 1), *p = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                char ch = k[i];
+                if (ch >= 'A' && ch <= 'Z') {
+                        if (i > 0 && k[i - 1] != '_')
+                                *p++ = '_';
+                        ch = (char) (ch - 'A' + 'a');
+                }
+                *p++ = ch;
+        }
+        *p = 0;
+        return out;
+}
+
+json_t *json_snake_keys(json_t *obj) {
+        json_t *out = json_object(), *v;
+        const char *k;
+
+        json_object_foreach(obj, k, v) {
+                _cleanup_free_ char *sk = snake_case(k);
+                if (!out || !sk || json_object_set(out, sk, v) < 0) {
+                        json_decref(out);
+                        return NULL;
+                }
+        }
+        return out;
+}

@@ -39,5 +39,9 @@ void table_print(const Table *t, bool header);
 /* A JSON array of the strings (a new reference; NULL on ENOMEM). */
 json_t *strv_json(char **l);
 
+/* A copy of obj with its keys in snake_case ("LastUsedBy" → "last_used_by"),
+ * the one key convention of orgvaultctl's JSON. */
+json_t *json_snake_keys(json_t *obj);
+
 /* Prints a JSON document on stdout in the chosen mode. */
 int json_print(json_t *doc, JsonMode mode);

@@ -9,6 +9,7 @@
 
 #include "ctl-output.h"
 #include "ctl-tty.h"
+#include "ctl-types.h"
 
 static int append_filter(sd_bus_message *m, const char *key, const char *value) {
         if (!value || !*value)
@@ -94,6 +95,8 @@ int verb_list(Ctl *c) {
         int r;
 
         r = ctl_need_org(c);
+        if (r == 0)
+                r = ctl_check_filters(c);
         if (r > 0)
                 return r;
         r = list_secrets(c, &l, &n);
@@ -216,11 +219,11 @@ int verb_show(Ctl *c) {
         pager_open(c->pager);
 
         if (c->json != JSON_OFF) {
-                _cleanup_json_ json_t *doc = json_deep_copy(meta);
-                if (doc && refs)
-                        json_object_set_new(doc, "References", references_json(refs));
+                _cleanup_json_ json_t *doc = json_snake_keys(meta);
                 if (doc)
-                        json_object_set_new(doc, "Org", json_string(c->org));
+                        json_object_set_new(doc, "references", refs ? references_json(refs) : json_array());
+                if (doc)
+                        json_object_set_new(doc, "org", json_string(c->org));
                 return json_print(doc, c->json);
         }
 
@@ -298,6 +301,8 @@ int verb_rename(Ctl *c) {
         if (r > 0)
                 return r;
         r = ctl_call(c, "renaming secrets", "admin", NULL, "RenameSecret", "sss", c->org, s.id, name);
+        if (r == 0)
+                fprintf(stderr, "Renamed \"%s\" to \"%s\" in org %s; its id stays %s.\n", s.name, name, c->org, s.id);
         secret_ref_clear(&s);
         return r;
 }

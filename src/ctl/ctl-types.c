@@ -2,6 +2,7 @@
 /* The types and describe-type verbs, and the type lookups add and update use. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl-output.h"
@@ -142,6 +143,73 @@ static json_t *features_json(const char *comma_list) {
         return a;
 }
 
+/* Whether the comma list holds feature. */
+static bool used_by_has(const char *list, const char *feature) {
+        size_t len = strlen(feature);
+
+        for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+                if (strncmp(p, feature, len) == 0 && (p[len] == ',' || p[len] == 0))
+                        return true;
+        }
+        return false;
+}
+
+static int compare_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Prints the sorted, distinct features of the types, comma-separated. */
+static void print_features(FILE *f, const TypeInfo *t, size_t n) {
+        _cleanup_strv_free_ char **seen = NULL;
+
+        for (size_t i = 0; i < n; i++)
+                for (const char *p = t[i].used_by; p && *p;) {
+                        size_t len = strcspn(p, ",");
+                        _cleanup_free_ char *one = strndup(p, len);
+                        if (one && !strv_contains(seen, one))
+                                (void) strv_push(&seen, one);
+                        p += len + (p[len] == ',');
+                }
+        if (seen)
+                qsort(seen, strv_length(seen), sizeof *seen, compare_str);
+        for (size_t i = 0; seen && seen[i]; i++)
+                fprintf(f, "%s%s", i > 0 ? ", " : "", seen[i]);
+}
+
+int ctl_check_filters(Ctl *c) {
+        TypeInfo *types = NULL;
+        size_t n = 0;
+        bool type_ok = !c->type_filter, feature_ok = !c->feature_filter;
+        int r;
+
+        if (type_ok && feature_ok)
+                return 0;
+        r = ctl_list_types(c, "", &types, &n);
+        if (r > 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                type_ok = type_ok || strcmp(types[i].id, c->type_filter) == 0;
+                feature_ok = feature_ok || used_by_has(types[i].used_by, c->feature_filter);
+        }
+        r = 0;
+        fflush(stdout);
+        if (!type_ok) {
+                fprintf(stderr, "Unknown type \"%s\" for --type; the types are: ", c->type_filter);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, "%s%s", i > 0 ? ", " : "", types[i].id);
+                fputs(" (see 'orgvaultctl types').\n", stderr);
+                r = CTL_EXIT_NOT_FOUND;
+        } else if (!feature_ok) {
+                fprintf(stderr, "Unknown feature \"%s\" for --feature: no type is used by it; the features are: ",
+                        c->feature_filter);
+                print_features(stderr, types, n);
+                fputs(".\n", stderr);
+                r = CTL_EXIT_NOT_FOUND;
+        }
+        type_infos_free(types, n);
+        return r;
+}
+
 int verb_types(Ctl *c) {
         static const char *const headers[] = { "TYPE", "NAME", "CATEGORY", "USED BY" };
         _cleanup_table_ Table *t = NULL;
@@ -149,6 +217,9 @@ int verb_types(Ctl *c) {
         size_t n = 0;
         int r;
 
+        r = ctl_check_filters(c);
+        if (r > 0)
+                return r;
         r = ctl_list_types(c, c->feature_filter, &types, &n);
         if (r > 0)
                 return r;

@@ -14,6 +14,7 @@ int verb_status(Ctl *c) {
                 { "KeyringCache", "Keyring cache" }, { "PolicyProblems", "Policy problems" },
         };
         _cleanup_json_ json_t *st = NULL;
+        _cleanup_strv_free_ char **problems = NULL;
         sd_bus_message *reply = NULL;
         const char *key;
         json_t *v;
@@ -26,8 +27,30 @@ int verb_status(Ctl *c) {
         sd_bus_message_unref(reply);
         if (r < 0 || !json_is_object(st))
                 return ctl_fail(CTL_EXIT_FAILURE, "Failed to read the vault's status: %s.", strerror(r < 0 ? -r : EBADMSG));
-        if (c->json != JSON_OFF)
-                return json_print(st, c->json);
+        if (c->json != JSON_OFF) {
+                _cleanup_json_ json_t *doc = json_snake_keys(st);
+                return json_print(doc, c->json);
+        }
+
+        /* The daemon shows policy problems only to whoever manages the vault
+         * (they name files): say so rather than print an empty list. */
+        v = json_object_get(st, "PolicyProblems");
+        if (v && json_is_false(json_object_get(st, "PolicyProblemsVisible"))) {
+                json_object_set_new(st, "PolicyProblems", json_string("visible to root only (sudo orgvaultctl status)"));
+        } else if (json_is_array(v)) {
+                size_t np = json_array_size(v);
+                _cleanup_free_ char *line = np == 0 ? strdup("none") : strdup_printf("%zu problem%s:", np, np == 1 ? "" : "s");
+                if (!line)
+                        return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                _cleanup_json_ json_t *list = json_incref(v);
+                json_object_set_new(st, "PolicyProblems", json_string(line));
+                for (size_t i = 0; i < np; i++) {
+                        _cleanup_free_ char *item = strdup_printf("  %s", json_string_value(json_array_get(list, i)) ?: "?");
+                        if (!item || strv_push(&problems, item) < 0)
+                                return ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                }
+        }
+        json_object_del(st, "PolicyProblemsVisible");
 
         /* The known keys in a fixed order with readable labels, then any others. */
         for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
@@ -45,6 +68,8 @@ int verb_status(Ctl *c) {
                         json_print(v, JSON_SHORT);
                 json_object_del(st, labels[i][0]);
         }
+        for (char **p = problems; p && *p; p++)
+                printf("%15s  %s\n", "", *p);
         json_object_foreach(st, key, v) {
                 printf("%15s: ", key);
                 json_print(v, JSON_SHORT);
@@ -92,5 +117,9 @@ int verb_rotate_keys(Ctl *c) {
 
         if (r > 0)
                 return r;
-        return ctl_call(c, "rotating an org's keys", "admin", NULL, "RotateKeys", "s", c->org);
+        r = ctl_call(c, "rotating an org's keys", "admin", NULL, "RotateKeys", "s", c->org);
+        if (r == 0)
+                fprintf(stderr, "Gave org %s a new data key and re-sealed its secrets with it.\n",
+                        c->org);
+        return r;
 }

@@ -388,7 +388,9 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                           "Secrets", "u", st.secrets,
                                           "Quarantined", "u", st.quarantined,
                                           "KeyringCache", "b", (int) st.keyring_cache);
-        /* Problem messages name org files: only for whoever manages the vault. */
+        /* Problem messages name org files: only for whoever manages the vault.
+         * PolicyProblemsVisible tells an empty list from a hidden one. */
+        bool manager = policy_may(m->policy, NULL, ACTION_MANAGE, &c.caller->policy);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
@@ -396,11 +398,13 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'v', "as");
         if (r >= 0)
-                r = append_problems(reply, m, policy_may(m->policy, NULL, ACTION_MANAGE, &c.caller->policy));
+                r = append_problems(reply, m, manager);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "PolicyProblemsVisible", "b", (int) manager);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

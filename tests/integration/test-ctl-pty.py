@@ -250,6 +250,6 @@ report(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0 and "FAKE-passphrase" not in
 report(s.echo_on(), "echo is on after unseal")
 s.close()
 sealed = subprocess.run([CTL, "status", "--json"], capture_output=True, text=True).stdout
-report('"Sealed":false' in sealed.replace(" ", ""), "the vault is unsealed")
+report('"sealed":false' in sealed.replace(" ", ""), "the vault is unsealed")
 
 sys.exit(1 if failures else 0)

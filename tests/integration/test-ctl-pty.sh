@@ -21,9 +21,9 @@ done < <(ORGVAULTCTL=$ORGVAULTCTL timeout 120 python3 "$(dirname "$0")/test-ctl-
 
 names=$(as ovt-bob "$ORGVAULTCTL" list --json | ov_py 'print(" ".join(sorted(s["id"] for s in d)))')
 assert_eq "the interactive adds saved exactly the completed secrets" "$names" "local-llm pty-declined pty-slack pty-yes"
-ver=$(as ovt-bob "$ORGVAULTCTL" show pty-slack --json | ov_py 'print(d["Version"])')
+ver=$(as ovt-bob "$ORGVAULTCTL" show pty-slack --json | ov_py 'print(d["version"])')
 assert_eq "^C during update left the value unchanged" "$ver" "1"
-type=$(as ovt-bob "$ORGVAULTCTL" show "Local LLM" --json | ov_py 'print(d["Type"])')
+type=$(as ovt-bob "$ORGVAULTCTL" show "Local LLM" --json | ov_py 'print(d["type"])')
 assert_eq "the type picked was stored" "$type" "openai-protocol"
 if grep -q 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\|zzzzzzzzzzzzzzzz' "$OV_DIR/audit.jsonl" "$OV_DIR/daemon.stderr" 2>/dev/null; then
         fail "a typed value reached the audit log or the daemon's log"

@@ -90,12 +90,30 @@ ctl ovt-bob add slack-webhook --name=Bad --fields-json - <<<'{"webhook_url": "FA
 assert_rc "broken JSON on stdin" 2
 assert_not_contains "a JSON error does not quote the input" "$ERR" "FAKEVALUE"
 ctl ovt-bob add slack-webhook --name=Bad --fields-json /etc/passwd
-assert_rc "--fields-json takes only '-'" 2
+assert_rc "a --fields-json file that is not JSON" 2
+assert_contains "... is named" "$ERR" "file /etc/passwd is not a JSON object"
+ctl ovt-bob add slack-webhook --name=Bad --fields-json /nonexistent/fields.json
+assert_rc "a --fields-json file that does not exist" 2
+fields "${OV_FAKE_SLACK/TFAKE0000/TFAKE0009}" >"$OV_DIR/fields.json"
+chmod 0644 "$OV_DIR/fields.json"
+ctl ovt-bob add slack-webhook --name="From File" --fields-json "$OV_DIR/fields.json"
+assert_rc "--fields-json FILE adds" 0
+assert_eq "... and prints the id" "$OUT" "from-file"
+ctl ovt-bob delete from-file --yes
+# Ids transliterate Latin letters to ASCII (not "quipe-donn-es").
+ctl ovt-bob add slack-webhook --name="Équipe Données" --fields-json - < <(fields "$OV_FAKE_SLACK2")
+assert_eq "an accented name gives an ASCII id" "$OUT" "equipe-donnees"
+ctl ovt-bob delete equipe-donnees --yes
+ctl ovt-bob add slack-webhook --name="Other Hook" --id=dev-hook --fields-json - < <(fields "$OV_FAKE_SLACK2")
+assert_rc "a taken --id" 6
+assert_contains "a taken --id says to pick another id, not a name" "$ERR" "pick another --id"
+assert_not_contains "... not a display name" "$ERR" "display name"
 ctl ovt-bob add slack-webhook --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "--fields-json without --name" 2
 ctl ovt-bob add no-such-type --name=X --fields-json - <<<'{}'
 assert_rc "an unknown type" 5
 assert_contains "UnknownType points at types" "$ERR" "orgvaultctl types"
+assert_eq "UnknownType says it once" "$ERR" "Unknown secret type no-such-type; see 'orgvaultctl types'."
 ctl ovt-bob add slack-webhook --name=X --id='Bad Id' --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "an invalid --id" 2
 ctl ovt-alice add slack-webhook --name=Mine --fields-json - < <(fields "$OV_FAKE_SLACK")
@@ -109,7 +127,7 @@ ctl root add slack-webhook --name=Mine --fields-json - < <(fields "$OV_FAKE_SLAC
 assert_rc "root has several orgs: --org needed" 2
 assert_contains "several orgs are listed" "$ERR" "(acme, globex); pick one with --org=ORG"
 ctl ovt-bob --org=globex add slack-webhook --name=Theirs --fields-json - < <(fields "$OV_FAKE_SLACK")
-assert_rc "an admin of acme may not add to globex" 4
+assert_rc "an admin of acme may not add to globex (not his org: 5)" 5
 ctl ovt-carol add slack-webhook --name="alpha hook" --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "carol adds in her only org" 0
 OUT=$(as ovt-bob setsid -w "$ORGVAULTCTL" add slack-webhook </dev/null 2>&1)
@@ -154,8 +172,22 @@ assert_eq "orgs are separate" "$(ov_py 'print([s["id"] for s in d])' <<<"$OUT")"
 ctl root --org=acme list --no-legend
 assert_eq "root lists any org with --org" "$(wc -l <<<"$OUT")" "3"
 ctl ovt-alice --org=globex list
-assert_rc "a member of acme lists globex" 4
-assert_contains "the org and role are named" "$ERR" "listing secrets needs the member role in org globex"
+assert_rc "a member of acme lists globex: not one of her orgs" 5
+assert_contains "... her orgs are named" "$ERR" 'No org "globex" that you have a role in (it may not exist); your orgs: acme (member)'
+ctl ovt-bob --org=nosuch list
+assert_rc "--org=nosuch (exit 5, as the man page says)" 5
+assert_contains "... says which orgs there are for him" "$ERR" "your orgs: acme (admin); check --org."
+ctl ovt-alice add slack-webhook --name=Mine --fields-json - < <(fields "$OV_FAKE_SLACK")
+assert_rc "a role lacking the action is still access denied" 4
+ctl ovt-alice list --type=bogus
+assert_rc "list --type=bogus is an error" 5
+assert_contains "... listing the types" "$ERR" 'Unknown type "bogus" for --type; the types are: '
+assert_contains "... by id" "$ERR" "slack-webhook"
+ctl ovt-alice list --feature=bogus
+assert_rc "list --feature=bogus is an error" 5
+assert_contains "... listing the features" "$ERR" "the features are: ai, alerts, call-center-surveys, news, surveys."
+ctl ovt-eve types --feature=bogus
+assert_rc "types --feature=bogus is an error" 5
 ctl ovt-alice --org=Not_An_Org list
 assert_rc "an invalid --org" 2
 ctl ovt-eve list
@@ -189,13 +221,15 @@ assert_contains "show gives the references" "$OUT" "Used by: alerts sink-1"
 assert_contains "show gives last use" "$OUT" "Last used: never"
 assert_not_contains "show never gives the value" "$OUT" "TFAKE0000"
 ctl ovt-alice --json show ops-slack
-assert_eq "show --json" "$(ov_py 'print(d["Id"], d["Name"], d["Version"], d["Org"], d["References"][0]["feature"], d["References"][0]["target"])' <<<"$OUT")" \
+assert_eq "show --json (snake_case keys)" "$(ov_py 'print(d["id"], d["name"], d["version"], d["org"], d["references"][0]["feature"], d["references"][0]["target"])' <<<"$OUT")" \
         "ops-slack Ops Slack 1 acme alerts sink-1"
+assert_eq "show --json: one key convention" "$(ov_py 'print(sorted(d))' <<<"$OUT")" \
+        "['created', 'id', 'last_used', 'last_used_by', 'name', 'org', 'references', 'type', 'updated', 'version']"
 ctl ovt-alice show no-such
 assert_rc "show of a missing secret" 5
 assert_contains "not found points at list" "$ERR" "see 'orgvaultctl list'"
 ctl ovt-eve --org=acme show ops-slack
-assert_rc "show as an outsider" 4
+assert_rc "show as an outsider (no org of hers: 5)" 5
 ctl ovt-alice refs "Ops Slack"
 check "refs header" [ "$(head -n 1 <<<"$OUT" | tr -s ' ')" = "FEATURE TARGET ADDED" ]
 assert_eq "refs footer" "$(tail -n 1 <<<"$OUT")" "1 reference listed."
@@ -207,8 +241,9 @@ assert_rc "refs of a missing secret" 5
 # --- rename ---
 ctl ovt-bob rename "beta OpenAI" "Beta OpenAI prod"
 assert_rc "rename" 0
+assert_eq "rename says what it did" "$ERR" 'Renamed "beta OpenAI" to "Beta OpenAI prod" in org acme; its id stays beta-openai.'
 ctl ovt-alice show beta-openai --json
-assert_eq "rename keeps the id" "$(ov_py 'print(d["Name"])' <<<"$OUT")" "Beta OpenAI prod"
+assert_eq "rename keeps the id" "$(ov_py 'print(d["name"])' <<<"$OUT")" "Beta OpenAI prod"
 ctl ovt-bob rename beta-openai "Dev Slack"
 assert_rc "rename to a taken name" 6
 ctl ovt-bob rename beta-openai $'bad\tname'
@@ -226,7 +261,7 @@ assert_eq "update --json gives the new version" "$(ov_py 'print(d["id"], d["vers
 ctl ovt-bob update ops-slack --fields-json - <<<'{"webhook_url": "https://example.com/FAKEVALUE"}'
 assert_rc "update with an invalid value" 7
 ctl ovt-alice show ops-slack --json
-assert_eq "a refused update changes nothing" "$(ov_py 'print(d["Version"], len(d["References"]))' <<<"$OUT")" "2 1"
+assert_eq "a refused update changes nothing" "$(ov_py 'print(d["version"], len(d["references"]))' <<<"$OUT")" "2 1"
 ctl ovt-alice update ops-slack --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "a member may not update" 4
 OUT=$(as ovt-bob setsid -w "$ORGVAULTCTL" update ops-slack </dev/null 2>&1)
@@ -269,9 +304,21 @@ ctl ovt-eve status
 assert_rc "anyone may see the status" 0
 assert_contains "status shows the key mode" "$OUT" "Key mode: keyfile"
 ctl ovt-eve status --json
-assert_eq "status --json" "$(ov_py 'print(d["Sealed"], d["KeyMode"])' <<<"$OUT")" "False keyfile"
+assert_eq "status --json (snake_case keys)" "$(ov_py 'print(d["sealed"], d["key_mode"], d["policy_problems"], d["policy_problems_visible"])' <<<"$OUT")" "False keyfile [] False"
+ctl ovt-eve status
+assert_contains "status for a non-root user: problems are root's to see" "$OUT" "Policy problems: visible to root only"
+ctl root status
+assert_contains "status for root: no problems" "$OUT" "Policy problems: none"
+echo '{ "org": "broken", "admins": ' >"$OV_DIR/config/orgs.d/broken.json"
+ctl root status
+assert_contains "status for root counts the problems" "$OUT" "Policy problems: 1 problem:"
+assert_contains "... and names the file" "$OUT" "broken.json"
+ctl ovt-eve status
+assert_contains "... which a non-root user is told are visible to root" "$OUT" "Policy problems: visible to root only"
+rm -f "$OV_DIR/config/orgs.d/broken.json"
 ctl ovt-carol rotate-keys
 assert_rc "an admin rotates her org's keys" 0
+assert_eq "rotate-keys says what it did" "$ERR" "Gave org globex a new data key and re-sealed its secrets with it."
 ctl ovt-carol show alpha-hook
 assert_rc "secrets survive rotation" 0
 ctl ovt-alice rotate-keys
@@ -284,7 +331,7 @@ assert_contains "seal AccessDenied names root" "$ERR" "sealing the vault needs r
 ctl root seal
 assert_rc "root seals" 0
 ctl root status --json
-assert_eq "the vault is sealed" "$(ov_py 'print(d["Sealed"])' <<<"$OUT")" "True"
+assert_eq "the vault is sealed" "$(ov_py 'print(d["sealed"])' <<<"$OUT")" "True"
 ctl ovt-carol show alpha-hook
 assert_rc "metadata stays readable while sealed" 0
 ctl ovt-carol add slack-webhook --name="While sealed" --fields-json - < <(fields "$OV_FAKE_SLACK")

@@ -64,7 +64,14 @@ START_TEST(test_slug) {
         _cleanup_free_ char *a = slug_from_name("Ops Slack (prod)!");
         ck_assert_str_eq(a, "ops-slack-prod");
         _cleanup_free_ char *b = slug_from_name("  Équipe  42 ");
-        ck_assert_str_eq(b, "quipe-42");
+        ck_assert_str_eq(b, "equipe-42");
+        /* Latin letters become their ASCII letters, not dashes (#11). */
+        _cleanup_free_ char *e = slug_from_name("Équipe Données");
+        ck_assert_str_eq(e, "equipe-donnees");
+        _cleanup_free_ char *f = slug_from_name("Straße Œuvre Łódź Æther Ĳssel þing");
+        ck_assert_str_eq(f, "strasse-oeuvre-lodz-aether-ijssel-thing");
+        _cleanup_free_ char *g = slug_from_name("3×4 ÷ ñ");
+        ck_assert_str_eq(g, "3-4-n");
         _cleanup_free_ char *c = slug_from_name("東京");
         ck_assert_ptr_null(c);
         char long_name[300];
