@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -52,5 +53,16 @@ const result = await esbuild.build({
 for (const f of ["index.html", "manifest.json"])
     fs.copyFileSync(path.join(here, "src", f), path.join(outdir, f));
 
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`built ${outdir} (${Math.round(bytes / 1024)} KiB)`);
+// cockpit-bridge serves FILE.gz for FILE with Content-Encoding: gzip (as
+// Cockpit's own packages ship): the stylesheet shrinks about tenfold.
+if (production)
+    for (const f of ["index.js", "index.css"]) {
+        const file = path.join(outdir, f);
+        fs.writeFileSync(file + ".gz", zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+        fs.unlinkSync(file);
+    }
+
+const bytes = fs.readdirSync(outdir, { recursive: true })
+        .map(f => fs.statSync(path.join(outdir, f)))
+        .reduce((n, st) => n + (st.isFile() ? st.size : 0), 0);
+console.log(`built ${outdir} (${Math.round(bytes / 1024)} KiB, ${Object.keys(result.metafile.outputs).length} outputs)`);

@@ -162,7 +162,7 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
         const { "": general, ...byField } = parts;
         setFieldErrors(byField);
         if (general || Object.keys(byField).length === 0)
-            setError({ ...vault.explain(ex), title: "Check the values", todo: "Correct the marked fields and press Next again." });
+            setError({ ...vault.explain(ex, org), title: "Check the values", todo: "Correct the marked fields and press Next again." });
     };
 
     const next = async () => {
@@ -227,7 +227,7 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
                              ? "Choose the type of credential and enter what it needs."
                              : `A ${typeInfo?.name || type} for organization ${org}.`} />
             <ModalBody>
-                {error && <ErrorAlert id="ov-add-error" error={error} />}
+                {error && <ErrorAlert org={org} id="ov-add-error" error={error} />}
                 <Form id="ov-add-fields" className={step === "fields" ? "" : "ov-hidden"}
                       onSubmit={ev => { ev.preventDefault(); if (fields && !busy) next() }}>
                     <FormGroup label="Type" isRequired fieldId="ov-add-type">

@@ -10,10 +10,10 @@ import * as vault from "./vault.js";
 
 /* A failed call as Cockpit pages show one: a danger alert with the daemon's
  * message and what to do next. */
-export function ErrorAlert({ error, isInline = true, id, actionClose }) {
+export function ErrorAlert({ error, org, isInline = true, id, actionClose }) {
     if (!error)
         return null;
-    const e = error.title ? error : vault.explain(error);
+    const e = error.title ? error : vault.explain(error, org);
     return (
         <Alert id={id} variant="danger" isInline={isInline} title={e.title} actionClose={actionClose}
                data-error-name={e.name || undefined}>

@@ -48,7 +48,7 @@ export function DeleteSecretDialog({ org, secret, typeName, onClose }) {
             <ModalHeader labelId="ov-delete-title" titleIconVariant="warning"
                          title={`Delete secret "${secret.name}"?`} />
             <ModalBody>
-                {error && <ErrorAlert id="ov-delete-error" error={error} />}
+                {error && <ErrorAlert org={org} id="ov-delete-error" error={error} />}
                 <p id="ov-delete-text">
                     The {typeName} "{secret.name}" of organization {org} will be deleted. Its value cannot be recovered.
                 </p>

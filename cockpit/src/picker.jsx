@@ -90,7 +90,7 @@ export function PickerPage({ feature, org: wantedOrg }) {
                         )}
                     </ToolbarContent>
                 </Toolbar>
-                {err && <ErrorAlert id="ov-picker-error" error={err} />}
+                {err && <ErrorAlert org={org} id="ov-picker-error" error={err} />}
                 {loading && !err && <Spinner size="lg" aria-label="Loading" />}
                 {!loading && secrets && (
                     <SecretsTable org={org} secrets={secrets} typeNames={typeNames} generation={generation}

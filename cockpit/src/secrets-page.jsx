@@ -54,7 +54,7 @@ export function SecretsPage({ org: wantedOrg }) {
     else
         body = (
             <>
-                {error && <ErrorAlert id="ov-list-error" error={error} />}
+                {error && <ErrorAlert org={org} id="ov-list-error" error={error} />}
                 {secrets && (
                     <SecretsTable org={org} secrets={secrets} typeNames={typeNames} generation={generation}
                                   isAdmin={isAdmin} onDelete={setDeleting}

@@ -25,7 +25,7 @@ export function SecretDetails({ org, id, typeName, generation }) {
     }, [org, id, generation]);
 
     if (error)
-        return <ErrorAlert error={error} />;
+        return <ErrorAlert org={org} error={error} />;
     if (!meta)
         return <Spinner size="md" aria-label="Loading details" />;
     const refs = meta.References;

@@ -170,7 +170,7 @@ export function isError(ex, short) {
 /* What a person should see for a failed call: a title, the daemon's own
  * message, and what to do about it, the way Cockpit's pages explain
  * failures (an inline danger alert with the next step). */
-export function explain(ex) {
+export function explain(ex, org) {
     const name = errorName(ex);
     const message = (ex && ex.message) || String(ex);
     const known = {
@@ -178,7 +178,7 @@ export function explain(ex) {
             title: "Not permitted",
             todo: "Your account has no role in this organization that allows this. " +
                   "Ask an administrator of the organization to add you to its admins or members " +
-                  "(/etc/orgvault/orgs.d/<org>.json).",
+                  `(/etc/orgvault/orgs.d/${org || "<org>"}.json).`,
         },
         [ERR + "Sealed"]: {
             title: "The vault is sealed",

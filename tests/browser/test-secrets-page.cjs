@@ -6,7 +6,8 @@
 // for a condition with a deadline; nothing sleeps for a fixed time.
 //
 // Env: OV_ADMIN_URL, OV_MEMBER_URL (cockpit-ws), OV_BUS, OV_ARTIFACTS (screenshots),
-// OV_WS_LOGS (cockpit-ws/bridge logs, ":"-separated), OV_CHROMIUM (default /usr/bin/chromium).
+// OV_WS_LOGS (cockpit-ws/bridge logs, ":"-separated), OV_ORGS_D (the daemon's policy dir),
+// OV_CHROMIUM (default /usr/bin/chromium).
 // Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed".
 
 "use strict";
@@ -22,6 +23,7 @@ const MEMBER = process.env.OV_MEMBER_URL;
 const BUS = process.env.OV_BUS;
 const ARTIFACTS = process.env.OV_ARTIFACTS;
 const WS_LOGS = (process.env.OV_WS_LOGS || "").split(":").filter(Boolean);
+const ORGS_D = process.env.OV_ORGS_D;
 const PAGE = "/cockpit/@localhost/orgvault/index.html";
 const TZ = "America/New_York";     // the browser's zone: Created must be shown in it
 const WAIT = 30000;                // deadline for each condition (a loaded CPU is slow, never stuck)
@@ -110,7 +112,7 @@ async function assertNoValues(page, values, where) {
 
 async function shot(page, name) {
     const file = path.join(ARTIFACTS, name);
-    await page.screenshot({ path: file });
+    await page.screenshot({ path: file, animations: "disabled" });
     console.log(`# screenshot ${file}`);
 }
 
@@ -128,8 +130,15 @@ async function main() {
     context.setDefaultTimeout(WAIT);
     const pageErrors = [];
     const sentFrames = [];
+    const foreign = [];
+    const origins = [new URL(ADMIN).origin, new URL(MEMBER).origin];
     const watch = (page, who) => {
         page.on("pageerror", e => pageErrors.push(`${who}: ${e.message}`));
+        page.on("request", r => {
+            const u = r.url();
+            if (!/^(data|blob|about):/.test(u) && !origins.includes(new URL(u).origin))
+                foreign.push(u);
+        });
         page.on("websocket", ws => ws.on("framesent", f => sentFrames.push(String(f.payload))));
     };
 
@@ -149,7 +158,17 @@ async function main() {
             await admin.goto(ADMIN + PAGE);
             await admin.locator("#ov-empty").waitFor();
             await admin.locator("#ov-add").waitFor();
-            assertEq(await admin.locator("#ov-org-name").textContent(), "acme", "org");
+            assertEq(await admin.locator("#ov-org-select").inputValue(), "acme", "org");
+        });
+
+        await step("org selector: each org shows with the user's role there (member of globex: no Add)", async () => {
+            const orgs = await admin.locator("#ov-org-select option").evaluateAll(o => o.map(x => x.value));
+            assertEq(JSON.stringify(orgs), JSON.stringify(["acme", "globex"]), "orgs");
+            await admin.locator("#ov-org-select").selectOption("globex");
+            await admin.locator("#ov-add").waitFor({ state: "detached" });
+            await admin.locator("#ov-empty").waitFor();
+            await admin.locator("#ov-org-select").selectOption("acme");
+            await admin.locator("#ov-add").waitFor();
         });
 
         await step("add dialog: types grouped by category, each with what uses it", async () => {
@@ -234,6 +253,11 @@ async function main() {
         });
 
         await step("row details: type, times, version, last use, references, and no value", async () => {
+            busctl("ovt-alertd", "Resolve", "ss", "acme", "backup-slack");
+            await expand(admin, "backup-slack");
+            const used = admin.locator('[data-details-for="backup-slack"] [data-field="last-used"]');
+            await used.waitFor();
+            assert(/ by \S/.test(await used.textContent()), `last used: ${await used.textContent()}`);
             await expand(admin, "ops-slack");
             const d = admin.locator('[data-details-for="ops-slack"]');
             await d.waitFor();
@@ -308,6 +332,7 @@ async function main() {
             const d = member.locator(`[data-details-for="${shared}"]`);
             await d.waitFor();
             assertEq(await d.locator('[data-field="type"]').textContent(), "Slack Webhook URL (slack-webhook)", "type");
+            await shot(member, "member.png");
             await member.close();
         });
 
@@ -319,6 +344,7 @@ async function main() {
             const types = await picker.locator("#ov-picker-types").textContent();
             assert(types.includes("Slack Webhook URL") && types.includes("Teams") && !types.includes("OpenAI"),
                 `types: ${types}`);
+            await shot(admin, "picker.png");
         });
 
         await step("picker: Add new offers only those types, shows the daemon's warnings, reports the new id", async () => {
@@ -350,6 +376,39 @@ async function main() {
             await picker.locator(`tr.ov-secret-row[data-secret-id="${shared}"] input[type="radio"]`).check();
             await picker.locator("#ov-picker-choose").click();
             await admin.waitForFunction(id => document.getElementById("result").textContent.includes(`"id":"${id}"`), shared);
+        });
+
+        await step("a role revoked while the page is open: AccessDenied shown in the dialog, with what to do", async () => {
+            const file = path.join(ORGS_D, "acme.json");
+            const policy = JSON.parse(fs.readFileSync(file, "utf8"));
+            const admins = policy.admins.users;
+            const writePolicy = users => {
+                policy.admins.users = users;
+                fs.writeFileSync(file + ".tmp", JSON.stringify(policy));
+                fs.renameSync(file + ".tmp", file);
+            };
+            await admin.goto(ADMIN + PAGE);
+            await admin.locator("#ov-add").click();
+            writePolicy([]);
+            try {
+                await admin.locator("#ov-add-type").selectOption("slack-webhook");
+                await admin.locator("#ov-field-webhook_url").fill(SLACK_OK);
+                await admin.locator("#ov-add-next").click();
+                const err = admin.locator('#ov-add-error[data-error-name="org.freedesktop.DBus.Error.AccessDenied"]');
+                await err.waitFor();
+                assert((await err.textContent()).includes("Ask an administrator"), "no advice");
+                assertEq(await admin.locator("#ov-add-name").count(), 0, "went on");
+                await shot(admin, "error-access-denied.png");
+                await admin.locator("#ov-add-cancel").click();
+                await admin.locator("#ov-add-dialog").waitFor({ state: "detached" });
+                await assertNoValues(admin, PAGE_VALUES, "after Cancel");
+            } finally {
+                writePolicy(admins);
+            }
+        });
+
+        await step("no request left Cockpit's origin (the page needs no network)", async () => {
+            assert(foreign.length === 0, foreign.slice(0, 3).join(", "));
         });
 
         await step("no value typed into the page is in the cockpit-ws/bridge logs", async () => {
