@@ -50,7 +50,9 @@ export function DeleteSecretDialog({ org, secret, typeName, onClose }) {
             <ModalBody>
                 {error && <ErrorAlert org={org} id="ov-delete-error" error={error} />}
                 <p id="ov-delete-text">
-                    The {typeName} "{secret.name}" of organization {org} will be deleted. Its value cannot be recovered.
+                    The {typeName} "{secret.name}" of organization {org} will be deleted: it moves to the
+                    organization's trash, from which an administrator can restore it (orgvaultctl restore) until it
+                    is purged (after 30 days by default).
                 </p>
                 {!refs && !error && <Spinner size="md" aria-label="Loading references" />}
                 {inUse && (
