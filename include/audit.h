@@ -16,6 +16,8 @@ typedef struct AuditEvent {
         uid_t uid;               /* (uid_t)-1 if unknown */
         pid_t pid;               /* 0 if unknown */
         const char *unit;        /* NULL if unknown */
+        const char *user;        /* the user a root caller asks for (ResolveForUser), else NULL */
+        const char *service;     /* the PAM service it names, else NULL */
         const char *action;      /* method or action name */
         const char *org;
         const char *secret_id;

@@ -113,7 +113,7 @@ static const char *format_uint(char buf[static 24], unsigned long long v) {
         return p;
 }
 
-#define JOURNAL_FIELDS_MAX 12
+#define JOURNAL_FIELDS_MAX 14
 
 /* Fills iov with the event's fields, built in buf; returns the bytes they
  * need (more than size: the iovecs are incomplete, build again). */
@@ -127,7 +127,8 @@ static size_t build_journal_fields(const AuditEvent *ev, char *buf, size_t size,
         size_t n = 0;
 
         /* The one-line summary plain journalctl shows:
-         * "<action> <org>[/<id>] by uid <uid>[ unit <unit>]: <outcome>". */
+         * "<action> <org>[/<id>] by uid <uid>[ unit <unit>][ for user <user>
+         * service <service>]: <outcome>". */
         char *start = begin_field(&c, "MESSAGE");
         put(&c, ev->action ?: kind_name(ev->kind));
         put(&c, " ");
@@ -142,6 +143,12 @@ static size_t build_journal_fields(const AuditEvent *ev, char *buf, size_t size,
                 put(&c, " unit ");
                 put(&c, ev->unit);
         }
+        if (ev->user) {
+                put(&c, " for user ");
+                put(&c, ev->user);
+                put(&c, " service ");
+                put(&c, ev->service ?: "-");
+        }
         put(&c, ": ");
         put(&c, ev->outcome ?: "ok");
         finish_field(&c, start, iov, &n);
@@ -152,6 +159,8 @@ static size_t build_journal_fields(const AuditEvent *ev, char *buf, size_t size,
         put_field(&c, "ORGVAULT_UID", uid, iov, &n);
         put_field(&c, "ORGVAULT_PID", pid, iov, &n);
         put_field(&c, "ORGVAULT_UNIT", ev->unit, iov, &n);
+        put_field(&c, "ORGVAULT_USER", ev->user, iov, &n);
+        put_field(&c, "ORGVAULT_SERVICE", ev->service, iov, &n);
         put_field(&c, "ORGVAULT_ACTION", ev->action, iov, &n);
         put_field(&c, "ORGVAULT_ORG", ev->org, iov, &n);
         put_field(&c, "ORGVAULT_SECRET", ev->secret_id, iov, &n);
@@ -200,6 +209,11 @@ static void emit_file(const AuditEvent *ev) {
         json_object_set_new(j, "uid", ev->uid != (uid_t) -1 ? json_integer(ev->uid) : json_null());
         json_object_set_new(j, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
         json_object_set_new(j, "unit", optional_string(ev->unit));
+        /* Only on records that have them, so other records keep their shape. */
+        if (ev->user)
+                json_object_set_new(j, "user", json_string(ev->user));
+        if (ev->service)
+                json_object_set_new(j, "service", json_string(ev->service));
         json_object_set_new(j, "action", optional_string(ev->action));
         json_object_set_new(j, "org", optional_string(ev->org));
         json_object_set_new(j, "secret", optional_string(ev->secret_id));

@@ -774,9 +774,7 @@ static int method_remove_reference(sd_bus_message *msg, void *userdata, sd_bus_e
         return reference_method(msg, userdata, false, error);
 }
 
-/* A sealed memfd holding the value: the value never enters a bus message,
- * and the receiver can't change what it was given. */
-static int value_memfd(const char *data, size_t len) {
+int bus_value_memfd(const char *data, size_t len) {
         _cleanup_close_ int fd = memfd_create("orgvault-secret", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return -errno;
@@ -840,7 +838,7 @@ static int method_resolve(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         r = vault_resolve(m->vault, org, id, k->name, &json, &len, &e);
         if (r >= 0) {
-                fd = value_memfd(json, len);
+                fd = bus_value_memfd(json, len);
                 crypto_free_plain(json);
                 if (fd < 0) {
                         r = ov_error_set(&e, OV_ERR_STORAGE_FAILURE, "Cannot hand over the value: %s", strerror(-fd));
@@ -966,6 +964,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT, method_remove_reference, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resolve", SD_BUS_ARGS("s", org, "s", id), SD_BUS_RESULT("h", value),
                                 method_resolve, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResolveForUser", SD_BUS_ARGS("s", user, "s", service, "s", credential),
+                                SD_BUS_RESULT("h", value), method_resolve_for_user, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", status),
                                 method_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Seal", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,

@@ -74,6 +74,12 @@ int vault_error(sd_bus_error *error, int r, const OvError *e);
 int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
            const char *detail, sd_bus_error *error);
 
+/* A sealed memfd holding the value: the value never enters a bus message,
+ * and the receiver can't change what it was given. Returns the fd or -errno. */
+int bus_value_memfd(const char *data, size_t len);
+/* ResolveForUser (bus-resolve-user.c): root asks for a user's credential. */
+int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
 int bus_manager_register(Manager *m);
 int bus_lifecycle_register(Manager *m); /* the trash and versions methods, same interface */   /* /io/orgvault/Vault1: Manager + ObjectManager */
 int bus_secrets_register(Manager *m);   /* the secret objects below it */

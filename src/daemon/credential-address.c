@@ -79,8 +79,7 @@ void credential_request_clear(CredentialRequest *r) {
         *r = (CredentialRequest) {};
 }
 
-/* Splits "<org>.<id>[.<field>]" (org, id and field hold no '.'). */
-static int parse_credential_id(const char *s, size_t n, CredentialRequest *req) {
+int credential_id_parse(const char *s, size_t n, CredentialRequest *req) {
         char buf[OV_ORG_MAX + 1 + OV_ID_MAX + 1 + FIELD_ID_MAX + 1];
 
         if (n == 0 || n >= sizeof(buf))
@@ -140,7 +139,7 @@ int credential_address_parse(const char *sun_path, size_t len, CredentialRequest
         req.unit = strndup(q, (size_t) (slash - q));
         if (!req.unit)
                 return -ENOMEM;
-        r = parse_credential_id(cred, (size_t) (end - cred), &req);
+        r = credential_id_parse(cred, (size_t) (end - cred), &req);
         if (r < 0)
                 return r;
 

@@ -18,6 +18,10 @@ typedef struct CredentialRequest {
  * (len bytes, the leading NUL included). -EINVAL on anything else. */
 int credential_address_parse(const char *sun_path, size_t len, CredentialRequest *ret);
 void credential_request_clear(CredentialRequest *r);
+/* Splits a credential id "<org>.<id>[.<field>]" (n bytes; org, id and field
+ * hold no '.') into req's org, id and field. -EINVAL on anything else. Both
+ * the socket's addresses and ResolveForUser name credentials this way. */
+int credential_id_parse(const char *s, size_t n, CredentialRequest *req);
 
 typedef struct CredentialServer CredentialServer;
 
