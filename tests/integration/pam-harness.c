@@ -145,10 +145,31 @@ static void sha256_hex(const void *data, size_t len, char out[65]) {
         sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-/* As the user, in the session keyring it inherited: "<serial> <sha256> <description as keyctl gives it>". */
+/* The timeout column /proc/keys shows for key k ("perm": none). */
+static void key_timeout(key_serial_t k, char *buf, size_t size) {
+        char line[512];
+        FILE *f = fopen("/proc/keys", "re");
+
+        snprintf(buf, size, "?");
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned serial;
+                char flags[16], usage[16], timeout[16];
+                if (sscanf(line, "%x %15s %15s %15s", &serial, flags, usage, timeout) == 4 &&
+                    (key_serial_t) serial == k) {
+                        snprintf(buf, size, "%s", timeout);
+                        break;
+                }
+        }
+        fclose(f);
+}
+
+/* As the user, in the session keyring it inherited:
+ * "<serial> sha256=<hex> describe=<type;uid;gid;perm;description> timeout=<as /proc/keys says>". */
 static void probe_as_user(int out, const void *arg) {
         const Probe *p = arg;
-        char desc[300], *value = NULL, *info = NULL, hex[65];
+        char desc[300], *value = NULL, *info = NULL, hex[65], timeout[16];
         key_serial_t k;
         int n;
 
@@ -167,7 +188,8 @@ static void probe_as_user(int out, const void *arg) {
         sha256_hex(value, (size_t) n, hex);
         if (keyctl_describe_alloc(k, &info) < 0)
                 info = NULL;
-        dprintf(out, "%d sha256=%s describe=%s", (int) k, hex, info ?: "?");
+        key_timeout(k, timeout, sizeof(timeout));
+        dprintf(out, "%d sha256=%s describe=%s timeout=%s", (int) k, hex, info ?: "?", timeout);
 }
 
 /* As nobody, in a session keyring of its own (so not possessing the key). */
