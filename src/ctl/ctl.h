@@ -107,3 +107,4 @@ int verb_status(Ctl *c);
 int verb_seal(Ctl *c);
 int verb_unseal(Ctl *c);
 int verb_rotate_keys(Ctl *c);
+int verb_credential(Ctl *c);     /* ctl-credential.c: no bus */

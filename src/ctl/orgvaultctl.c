@@ -18,6 +18,7 @@ enum {
         OPT_FIELDS_JSON = 1 << 4,
         OPT_FORCE = 1 << 5,
         OPT_YES = 1 << 6,
+        VERB_NO_BUS = 1 << 15,   /* not an option: the verb needs no daemon, so no connection */
 };
 
 typedef struct Verb {
@@ -45,6 +46,7 @@ static const Verb verbs[] = {
         { "seal",          "",                                0, 0, 0,                                   verb_seal },
         { "unseal",        "",                                0, 0, 0,                                   verb_unseal },
         { "rotate-keys",   "",                                0, 0, 0,                                   verb_rotate_keys },
+        { "credential",    "CRED-ID [--force]",               1, 1, OPT_FORCE | VERB_NO_BUS,             verb_credential },
 };
 
 static void help(void) {
@@ -73,6 +75,9 @@ static void help(void) {
                "  seal                   Wipe the vault's keys from memory (root)\n"
                "  unseal                 Unseal a passphrase vault; asks the passphrase (root)\n"
                "  rotate-keys            Give the org a new data key and re-seal its secrets\n\n"
+               "%sSession Commands:%s\n"
+               "  credential CRED-ID     Print a credential pam_orgvault loaded into this\n"
+               "                         session's keyring (not to a terminal without --force)\n\n"
                "%sOptions:%s\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
@@ -88,14 +93,15 @@ static void help(void) {
                "     --id=ID             add: the secret's id (else derived from the name)\n"
                "     --fields-json=-|FILE\n"
                "                         add, update: read {\"field\": \"value\"} from stdin or FILE\n"
-               "     --force             delete: even while features still use the secret\n"
+               "     --force             delete: even while features still use the secret;\n"
+               "                         credential: print to a terminal too\n"
                "  -y --yes               delete, purge: do not ask for confirmation; add,\n"
                "                         update: save a value orgvaultd warns about without\n"
                "                         asking\n\n"
                "SECRET is a secret's id or its display name. Values are typed at a prompt\n"
                "with no echo, or read from standard input; never from the command line.\n"
                "See the orgvaultctl(1) man page for details and exit codes.\n",
-               h, n, h, n, h, n, h, n, h, n, h, n);
+               h, n, h, n, h, n, h, n, h, n, h, n, h, n);
 }
 
 static const char *option_name(unsigned opt) {
@@ -277,7 +283,7 @@ int main(int argc, char *argv[]) {
                                 goto finish;
                         }
                 c.args = args;
-                r = ctl_connect(&c);
+                r = verb->options & VERB_NO_BUS ? 0 : ctl_connect(&c);
                 if (r == 0)
                         r = verb->run(&c);
         }

@@ -2,14 +2,15 @@
 /* Opens and closes a PAM session through a real libpam stack, the way su or
  * cron do, and looks at the session keyring as the session's user would.
  *
- *   pam-harness [--syslog=FILE] [--no-close] CONFDIR SERVICE USER [CREDENTIAL...]
+ *   pam-harness [--syslog=FILE] [--no-close] [--command=CMD] CONFDIR SERVICE USER [CREDENTIAL...]
  *
  * CONFDIR holds the test's service files (pam_start_confdir, so /etc/pam.d is
  * not touched). For each CREDENTIAL, a child drops to USER (its groups, gid,
  * uid) and reads key "orgvault:CREDENTIAL" from the session keyring it
  * inherited, printing its sha256, owner and permissions (never the value); a
  * second child drops to nobody in a keyring of its own and tries the same
- * key by serial. After the session closes (and pam_end), each key is looked
+ * key by serial. --command runs CMD with bash as USER inside the session, as
+ * cron runs a job (its output goes to ours). After the session closes (and pam_end), each key is looked
  * for again. With --syslog, the harness runs in a mount namespace of its own
  * whose /dev/log is a socket it reads, so what modules log lands in FILE. */
 
@@ -64,19 +65,40 @@ static void die(const char *what) {
         exit(2);
 }
 
-/* A /dev of our own holding a syslog socket: modules' pam_syslog lands here. */
+/* A /dev of our own holding a syslog socket: modules' pam_syslog lands here.
+ * The devices jobs need (null, tty, ...) are bound in from the real /dev,
+ * parked for the moment under a temporary directory. */
 static void log_sink_setup(const char *file) {
+        static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
         struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+        char park[] = "/tmp/pam-harness-dev.XXXXXX", from[256], to[256];
 
         log_out = fopen(file, "ae");
         if (!log_out)
                 die(file);
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 die("mount namespace");
-        if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+        if (!mkdtemp(park) || mount("/dev", park, NULL, MS_BIND | MS_REC, NULL) < 0)
+                die("parking /dev");
+        if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=0755") < 0)
                 die("tmpfs on /dev");
-        if (mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3)) < 0)
-                die("/dev/null");
+        for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+                snprintf(from, sizeof(from), "%s/%s", park, nodes[i]);
+                snprintf(to, sizeof(to), "/dev/%s", nodes[i]);
+                int fd = open(to, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        die(to);
+                close(fd);
+                if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+                        die(to);
+        }
+        /* Terminals for jobs: a devpts instance of our own, as containers do. */
+        if (mkdir("/dev/pts", 0755) < 0 ||
+            mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0 ||
+            symlink("pts/ptmx", "/dev/ptmx") < 0)
+                die("/dev/pts");
+        if (umount2(park, MNT_DETACH) < 0 || rmdir(park) < 0)
+                die("unparking /dev");
         log_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (log_fd < 0 || bind(log_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod("/dev/log", 0666) < 0)
                 die("/dev/log");
@@ -219,15 +241,36 @@ static void probe_after(int out, const void *arg) {
                 k >= 0 ? "FOUND" : "absent");
 }
 
+/* A job of the session: bash -c CMD as the user, in the session keyring. */
+static int run_command(const struct passwd *pw, const char *cmd) {
+        int status;
+        pid_t pid;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                drop_to(pw);
+                execl("/bin/bash", "bash", "-c", cmd, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                die("waitpid");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "syslog",   required_argument, NULL, 'l' },
                 { "no-close", no_argument,       NULL, 'n' },
+                { "command",  required_argument, NULL, 'c' },
                 {}
         };
         const struct pam_conv pam_conversation = { conv, NULL };
         pam_handle_t *pamh = NULL;
         bool close_session = true;
+        const char *command = NULL;
         key_serial_t serials[64] = {};
         int c, r;
 
@@ -239,11 +282,14 @@ int main(int argc, char **argv) {
                 case 'n':
                         close_session = false;
                         break;
+                case 'c':
+                        command = optarg;
+                        break;
                 default:
                         return 2;
                 }
         if (argc - optind < 3 || argc - optind - 3 > 64) {
-                fprintf(stderr, "usage: pam-harness [--syslog=FILE] [--no-close] CONFDIR SERVICE USER [CREDENTIAL...]\n");
+                fprintf(stderr, "usage: pam-harness [--syslog=FILE] [--no-close] [--command=CMD] CONFDIR SERVICE USER [CREDENTIAL...]\n");
                 return 2;
         }
         const char *confdir = argv[optind], *service = argv[optind + 1], *user = argv[optind + 2];
@@ -279,6 +325,8 @@ int main(int argc, char **argv) {
                         printf("other %s %s\n", creds[i], in_child(probe_as_other, &p));
                 }
         }
+        if (command)
+                printf("command exit %d\n", run_command(&pw, command));
         if (r == PAM_SUCCESS && close_session) {
                 int q = pam_close_session(pamh, 0);
                 printf("close %s\n", pam_code(q));

@@ -45,6 +45,10 @@ line() { grep -E "^$1( |$)" "$OUT" | head -n 1; }
 field() { line "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 logged() { grep -c -- "$1" "$OV_DIR/session.log"; }
+# gone CREDENTIAL: the harness found the key during the session, and after it
+# the user can read it neither by serial (invalidated: ENOKEY, or EKEYREVOKED
+# while the kernel's garbage collector is reaping it) nor find it by name.
+gone() { [[ $(line "after $1") =~ ^after\ $1\ serial:(ENOKEY|EKEYREVOKED)\ name:absent$ ]]; }
 
 audit_has() {
         python3 - "$OV_DIR/audit.jsonl" "$@" <<'PY'
@@ -91,9 +95,8 @@ assert_eq "another user without the session keyring cannot read the key by seria
 assert_eq "the module never talks to the user" "$(line conversation)" "conversation 0"
 assert_eq "nothing put in the PAM environment" "$(grep -c '^env ' "$OUT")" 0
 assert_eq "close succeeds" "$(line close)" "close PAM_SUCCESS"
-assert_eq "close: the field key is gone (by serial and by name)" \
-        "$(line 'after acme.ops-slack.webhook_url')" "after acme.ops-slack.webhook_url serial:ENOKEY name:absent"
-assert_eq "close: the whole-value key is gone" "$(line 'after acme.ops-slack')" "after acme.ops-slack serial:ENOKEY name:absent"
+check "close: the field key is gone (by serial and by name)" gone acme.ops-slack.webhook_url
+check "close: the whole-value key is gone" gone acme.ops-slack
 assert_eq "the refusal is logged in one line" "$(logged 'Credential acme.survey-ai.api_key not loaded for ovt-alertd: refused by orgvaultd')" 1
 assert_eq "an unknown option is logged (by name only)" "$(logged 'Unknown option "bogus", ignoring')" 1
 assert_eq "socket= is ignored with a debug line" "$(logged 'Option socket= names a credential socket')" 1
@@ -108,6 +111,24 @@ for v in "$OV_FAKE_SLACK" "$OV_FAKE_OPENAI" TFAKE0000 FAKEfake; do
         check "no value in the audit log ($v)" bash -c '! grep -qF -- "$1" "$2"' _ "$v" "$OV_DIR/audit.jsonl"
         check "no value in the daemon's log ($v)" bash -c '! grep -qF -- "$1" "$2"' _ "$v" "$OV_DIR/daemon.stderr"
 done
+
+# A job of the session, the way cron runs one: orgvaultctl credential reads
+# the session keyring (no daemon call), exact bytes, exit 5 when absent, and
+# not onto a terminal unless --force.
+CTL=$ORGVAULTCTL
+JOB="$CTL credential acme.ops-slack.webhook_url | sha256sum | sed 's/^/job-sha /; s/ *-\$//'
+$CTL credential acme.survey-ai.api_key; echo job-absent-rc \$?
+$CTL credential acme.ops-slack.webhook_url >/dev/full; echo job-full-rc \$?
+/usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"acme.ops-slack.webhook_url\"])))' $CTL >/dev/null; echo job-tty-rc \$?
+/usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"--force\", \"acme.ops-slack.webhook_url\"])))' $CTL | tr -d '\r' | sha256sum | sed 's/^/job-tty-force-sha /; s/ *-\$//'"
+: >"$LOG"
+"$HARNESS" --syslog="$LOG" --command="$JOB" "$PAMD" ov-optional ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>"$OV_DIR/harness.err"
+assert_eq "orgvaultctl credential in the session: the exact bytes (sha256)" "$(line job-sha)" "job-sha $(sha "$OV_FAKE_SLACK")"
+assert_eq "orgvaultctl credential: exit 5 for a credential not loaded" "$(line job-absent-rc)" "job-absent-rc 5"
+assert_eq "orgvaultctl credential: a failed write is a failure" "$(line job-full-rc)" "job-full-rc 1"
+assert_eq "orgvaultctl credential: not onto a terminal" "$(line job-tty-rc)" "job-tty-rc 2"
+assert_eq "orgvaultctl credential --force: onto a terminal, the exact bytes" "$(line job-tty-force-sha)" "job-tty-force-sha $(sha "$OV_FAKE_SLACK")"
+check "orgvaultctl credential after the session: exit 5" bash -c '"$1" credential acme.ops-slack.webhook_url 2>/dev/null; test $? -eq 5' _ "$CTL"
 
 # Without timeout= the keys do not expire.
 service ov-required required "credentials=acme.ops-slack.webhook_url" "$BUS"
@@ -135,8 +156,7 @@ assert_eq "... with no key" "$(line 'key acme.ops-slack.webhook_url')" "key acme
 session ov-req-all ovt-alertd acme.ops-slack.webhook_url acme.ops-slack
 assert_eq "required with one credential refused: the session fails" "$(line open)" "open PAM_SESSION_ERR"
 check "... the keys granted meanwhile existed" grep -q '^key acme.ops-slack.webhook_url [0-9]' "$OUT"
-assert_eq "... and are gone once the failed session ends (pam_end)" \
-        "$(line 'after acme.ops-slack.webhook_url')" "after acme.ops-slack.webhook_url serial:ENOKEY name:absent"
+check "... and are gone once the failed session ends (pam_end)" gone acme.ops-slack.webhook_url
 
 # The same answer whether the secret exists or not (and for a non-consumer).
 denied="org.freedesktop.DBus.Error.AccessDenied: Access denied"
@@ -176,8 +196,7 @@ session ov-badopts ovt-alertd acme.ops-slack.webhook_url
 assert_eq "bad option values: a required session fails" "$(line open)" "open PAM_SESSION_ERR"
 assert_eq "... the malformed credential id is logged" "$(logged '"Not/An.Id" is no credential id')" 1
 assert_eq "... and the unusable timeout" "$(logged 'Option timeout= wants whole seconds')" 1
-assert_eq "... the good credential was still loaded (and went with the failed session)" \
-        "$(line 'after acme.ops-slack.webhook_url')" "after acme.ops-slack.webhook_url serial:ENOKEY name:absent"
+check "... the good credential was still loaded (and went with the failed session)" gone acme.ops-slack.webhook_url
 
 # --- The daemon down or sealed ---
 DOWN="bus=unix:path=$OV_DIR/no-such-bus"
