@@ -71,9 +71,11 @@ int bus_read_json(sd_bus_message *m, json_t **ret);
  * NULL when it lists none there. Returns 0 or an exit code. */
 int ctl_caller_role(Ctl *c, char **ret);
 
-/* Members and consumers can't change secrets: say so before asking for values or a
- * confirmation that could only end in AccessDenied. The daemon still decides. */
-int ctl_require_admin(Ctl *c, const char *doing);
+/* Whether the caller is admin of c->org as ListOrgs says (true when it lists
+ * no role there: the daemon will say). Members and consumers are not asked for
+ * values or a confirmation that could only end in AccessDenied; the verb makes
+ * its call without them, so the daemon decides and audits the refusal. */
+int ctl_is_admin(Ctl *c, bool *ret);
 
 /* Sets c->org from --org or the caller's only org (ListOrgs). */
 int ctl_need_org(Ctl *c);

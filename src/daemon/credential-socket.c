@@ -148,10 +148,12 @@ static int connection_start(CredentialServer *s, int fd, char *value, size_t len
         return 0;
 }
 
+/* A refusal goes under the denied MESSAGE_ID like a refused D-Bus call, so
+ * `journalctl MESSAGE_ID=<denied>` finds both; the fields stay the same. */
 static void audit_credential(const struct ucred *peer, const CredentialRequest *req,
                              const char *outcome, const char *detail) {
         audit_emit(&(AuditEvent) {
-                .kind = AUDIT_CREDENTIAL,
+                .kind = strcmp(outcome, "denied") == 0 ? AUDIT_DENIED : AUDIT_CREDENTIAL,
                 .uid = peer ? peer->uid : (uid_t) -1,
                 .pid = peer ? peer->pid : 0,
                 .unit = req ? req->unit : NULL,

@@ -25,14 +25,18 @@ cred_addr() {
 got_nothing() { [[ -f $OUT && ! -s $OUT ]]; }
 got_slack_url() { printf '%s' "$OV_FAKE_SLACK" | cmp -s - "$OUT"; }
 
-# audit_has KIND UNIT SECRET OUTCOME: a record of the audit log matches.
+# audit_has KIND UNIT SECRET OUTCOME: a LoadCredential record of the audit log
+# matches; a refusal (kind denied) carries the denied MESSAGE_ID.
+DENIED_ID=3ea6198b2add4290957ca6732abbf0ad
 audit_has() {
-        python3 - "$OV_DIR/audit.jsonl" "$@" <<'PY'
+        python3 - "$OV_DIR/audit.jsonl" "$DENIED_ID" "$@" <<'PY'
 import json, sys
-path, kind, unit, secret, outcome = sys.argv[1:]
+path, denied_id, kind, unit, secret, outcome = sys.argv[1:]
 for line in open(path):
     r = json.loads(line)
-    if (r.get("kind"), r.get("unit"), r.get("secret"), r.get("outcome")) == (kind, unit, secret, outcome):
+    if (r.get("kind"), r.get("unit"), r.get("secret"), r.get("outcome"), r.get("action")) == \
+            (kind, unit, secret, outcome, "LoadCredential") and \
+            (kind != "denied" or r.get("message_id") == denied_id):
         sys.exit(0)
 sys.exit(1)
 PY
@@ -66,7 +70,7 @@ assert_eq "use over the socket sets LastUsed (by the consumer)" "$last" "True al
 # Slack webhooks), unknown units, and a unit of another org's consumer.
 cred root surveyd.service acme.ops-slack
 check "another consumer's unit gets nothing" got_nothing
-check "the refusal is audited naming unit and credential" audit_has credential surveyd.service ops-slack denied
+check "the refusal is audited naming unit and credential" audit_has denied surveyd.service ops-slack denied
 grep -q 'surveyd.service' "$OV_DIR/audit.jsonl" && ! grep -q 'TFAKE0000' "$OV_DIR/audit.jsonl"
 check "the audit log never holds the value" test $? -eq 0
 cred root surveyd.service acme.survey-ai.api_key
@@ -75,7 +79,7 @@ cred root alertd.service acme.survey-ai
 check "alerts' unit gets nothing for an AI key" got_nothing
 cred root unknownd.service acme.ops-slack
 check "an unknown unit gets nothing" got_nothing
-check "the unknown unit's refusal is audited" audit_has credential unknownd.service ops-slack denied
+check "the unknown unit's refusal is audited" audit_has denied unknownd.service ops-slack denied
 cred root alertd.service globex.ops-slack
 check "a unit gets nothing from an org it does not consume" got_nothing
 
@@ -95,7 +99,7 @@ check "... and gets nothing" got_nothing
 chmod 0666 "$SOCK"
 cred ovt-eve alertd.service acme.ops-slack
 check "non-root peer naming an allowed unit connects but gets nothing" got_nothing
-check "the non-root refusal is audited" audit_has credential alertd.service ops-slack denied
+check "the non-root refusal is audited" audit_has denied alertd.service ops-slack denied
 cred ovt-alertd alertd.service acme.ops-slack.webhook_url
 check "even the consumer's own user gets nothing on the socket" got_nothing
 chmod 0600 "$SOCK"

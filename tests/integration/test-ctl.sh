@@ -22,6 +22,17 @@ ctl() {
 assert_rc() { local e=${ERR//$'\n'/ | }; assert_eq "$1 (exit code; stderr: ${e:0:200})" "$RC" "$2"; }
 one_line() { [[ $(printf '%s' "$ERR" | wc -l) -eq 0 && -n $ERR ]]; }
 fields() { printf '{"webhook_url": "%s"}' "$1"; }
+# denied_audited USER METHOD: the daemon audited a refused METHOD call of USER
+# (the CLI asks the daemon instead of refusing on its own).
+denied_audited() {
+        python3 - "$OV_DIR/audit.jsonl" "$(id -u "$1")" "$2" <<'PY'
+import json, sys
+path, uid, method = sys.argv[1:]
+sys.exit(0 if any(r.get("kind") == "denied" and r.get("action") == method and str(r.get("uid")) == uid
+                  and r.get("message_id") == "3ea6198b2add4290957ca6732abbf0ad"
+                  for r in map(json.loads, open(path))) else 1)
+PY
+}
 
 # --- command line ---
 ctl root --help
@@ -118,6 +129,7 @@ ctl ovt-bob add slack-webhook --name=X --id='Bad Id' --fields-json - < <(fields 
 assert_rc "an invalid --id" 2
 ctl ovt-alice add slack-webhook --name=Mine --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "a member may not add" 4
+check "the daemon audited the member's refused add" denied_audited ovt-alice AddSecret
 assert_eq "AccessDenied names the role" "$ERR" \
         "Access denied: adding secrets needs the admin role in org acme; ask an admin of acme for it."
 ctl ovt-eve add slack-webhook --name=Mine --fields-json - < <(fields "$OV_FAKE_SLACK")
@@ -264,6 +276,7 @@ ctl ovt-alice show ops-slack --json
 assert_eq "a refused update changes nothing" "$(ov_py 'print(d["version"], len(d["references"]))' <<<"$OUT")" "2 1"
 ctl ovt-alice update ops-slack --fields-json - < <(fields "$OV_FAKE_SLACK")
 assert_rc "a member may not update" 4
+check "the daemon audited the member's refused update" denied_audited ovt-alice UpdateSecret
 OUT=$(as ovt-bob setsid -w "$ORGVAULTCTL" update ops-slack </dev/null 2>&1)
 assert_contains "interactive update without a terminal" "$OUT" "No terminal"
 
@@ -277,6 +290,9 @@ assert_eq "a refused delete keeps the secret" "$(wc -l <<<"$OUT")" "1"
 ctl ovt-alice delete dev-hook <<<"y"
 assert_rc "a member may not delete (asked nothing)" 4
 assert_not_contains "a member is not asked to confirm" "$ERR" "[y/N]"
+check "the daemon audited the member's refused delete" denied_audited ovt-alice DeleteSecret
+ctl ovt-alice list dev --no-legend
+assert_eq "a member's refused delete keeps the secret" "$(wc -l <<<"$OUT")" "1"
 ctl ovt-bob delete "Dev Slack" <<<"n"
 assert_rc "answering n" 3
 assert_contains "the confirmation names secret and type" "$ERR" 'Delete secret "Dev Slack" (slack-webhook)? [y/N]'
