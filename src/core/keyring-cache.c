@@ -3,7 +3,14 @@
  * activation after an idle exit starts unsealed. Entries are "user" keys
  * named "orgvault:<scope>:<name>", readable only by their uid and possessor,
  * with a timeout. Any keyctl failure turns the cache off (logged once): the
- * vault then works uncached. */
+ * vault then works uncached.
+ *
+ * Possession: add_key() gives a new key no permission for its uid beyond
+ * view, so setting its permissions and timeout takes possessor rights, and a
+ * process possesses only what its thread, process and session keyrings reach.
+ * A systemd service (KeyringMode=private, the default) gets a session keyring
+ * not linked to the user keyring, so the cache joins a fresh session keyring
+ * of its own and links the user keyring into it, whatever it inherited. */
 
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +34,8 @@ struct KeyringCache {
         bool broken;                    /* keyctl failed: off for good */
 };
 
+#define PROBE_NAME "probe"
+
 static void cache_break(KeyringCache *c, const char *what, int err) {
         if (c->broken)
                 return;
@@ -46,6 +55,37 @@ static void scope_of(const char *state_dir, char ret[SCOPE_HEX + 1]) {
         sodium_bin2hex(ret, SCOPE_HEX + 1, h, SCOPE_HEX / 2);
 }
 
+static char *describe(const KeyringCache *c, const char *name);
+
+/* See the top: a session keyring of our own that links the user keyring. */
+static void possess_user_keyring(KeyringCache *c) {
+        if (keyctl_join_session_keyring(NULL) < 0)
+                cache_break(c, "joining a session keyring", errno);
+        else if (keyctl_link(KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING) < 0)
+                cache_break(c, "linking the user keyring", errno);
+}
+
+/* Stores a random probe entry and reads it back once at start, so "enabled"
+ * (Status's KeyringCache) means a key really was stored and found. */
+static void probe(KeyringCache *c) {
+        _cleanup_key_ OvKey *k = ov_key_new_random();
+
+        if (!k) {
+                cache_break(c, "making a probe key", ENOMEM);
+                return;
+        }
+        keyring_cache_put(c, PROBE_NAME, k);
+        _cleanup_key_ OvKey *back = keyring_cache_get(c, PROBE_NAME);
+        if (keyring_cache_enabled(c) && (!back || sodium_memcmp(back->bytes, k->bytes, OV_KEY_BYTES) != 0))
+                cache_break(c, "reading a probe key back", EIO);
+        _cleanup_free_ char *desc = describe(c, PROBE_NAME);
+        key_serial_t id = desc ? keyctl_search(KEY_SPEC_USER_KEYRING, "user", desc, 0) : -1;
+        if (id >= 0) {
+                (void) keyctl_revoke(id);
+                (void) keyctl_unlink(id, KEY_SPEC_USER_KEYRING);
+        }
+}
+
 KeyringCache *keyring_cache_new(const char *state_dir, unsigned timeout_sec) {
         char scope[SCOPE_HEX + 1];
 
@@ -57,10 +97,10 @@ KeyringCache *keyring_cache_new(const char *state_dir, unsigned timeout_sec) {
         scope_of(state_dir, scope);
         snprintf(c->prefix, sizeof c->prefix, DESC_PREFIX "%s:", scope);
         c->timeout_sec = timeout_sec;
-        /* Probe once so an unusable keyring is reported at start-up (unless
-         * the cache is switched off anyway). */
-        if (timeout_sec > 0 && keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 0) < 0)
-                cache_break(c, "finding the user keyring", errno);
+        if (timeout_sec > 0)
+                possess_user_keyring(c);
+        if (keyring_cache_enabled(c))
+                probe(c);
         return c;
 }
 

@@ -97,7 +97,12 @@ EOF
         # Started from a subshell so it is not a job of the test script: a
         # test's bare `wait` for its own background clients must not wait
         # for the bus.
-        (dbus-daemon --config-file="$OV_DIR/bus.conf" --nofork 2>>"$OV_DIR/daemon.stderr" </dev/null >/dev/null &
+        # OV_PRIVATE_KEYRING=1: the bus, and every daemon it activates, in an
+        # anonymous session keyring not linked to the user keyring, as under
+        # systemd's KeyringMode=private.
+        local wrap=()
+        [[ -n ${OV_PRIVATE_KEYRING:-} ]] && wrap=(keyctl session -)
+        ("${wrap[@]}" dbus-daemon --config-file="$OV_DIR/bus.conf" --nofork 2>>"$OV_DIR/daemon.stderr" </dev/null >/dev/null &
          echo $! >"$OV_DIR/bus.pid")
         OV_BUS_PID=$(cat "$OV_DIR/bus.pid")
         export OV_BUS="unix:path=$OV_DIR/bus"

@@ -7,9 +7,11 @@
 
 OV_IDLE=2
 OV_EXTRA_ARGS="--key-mode=passphrase --keyring-timeout=120"
+OV_PRIVATE_KEYRING=1    # the daemon possesses nothing of the user keyring, as in its unit
 ov_setup
 
 status_sealed() { ovbus root Status | grep -o '"Sealed" b [a-z]*' | awk '{print $3}'; }
+status_cache() { ovbus root Status | grep -o '"KeyringCache" b [a-z]*' | awk '{print $3}'; }
 wait_daemon_gone() {
         local i
         for i in $(seq 100); do [[ -z $(ov_daemon_pid) ]] && return 0; sleep 0.1; done
@@ -25,6 +27,7 @@ cached_keys() { new_keys | wc -l; }
 PASS='correct horse battery staple (fake)'
 
 assert_eq "a passphrase vault starts sealed" "$(status_sealed)" true
+assert_eq "Status: the keyring cache works (probed at start)" "$(status_cache)" true
 assert_error "adding while sealed is Sealed" io.orgvault.Vault1.Error.Sealed \
         ovt-bob AddSecret acme slack-webhook "Ops Slack" "{'webhook_url': '$OV_FAKE_SLACK'}" "@a{sv} {}"
 assert_error "unseal is root's" org.freedesktop.DBus.Error.AccessDenied ovt-bob Unseal "$PASS"
@@ -67,12 +70,14 @@ ov_teardown
 # Credential mode: the master key comes from $CREDENTIALS_DIRECTORY.
 OV_IDLE=30
 OV_EXTRA_ARGS="--key-mode=credential"
+OV_PRIVATE_KEYRING=
 ov_setup
 mkdir -p "$OV_DIR/creds"
 head -c 32 /dev/urandom >"$OV_DIR/creds/orgvault.master-key"
 sed -i "s|^Exec=|Exec=/usr/bin/env CREDENTIALS_DIRECTORY=$OV_DIR/creds |" "$OV_DIR/services/io.orgvault.Vault1.service"
 busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
 assert_eq "credential mode starts unsealed" "$(status_sealed)" false
+assert_eq "Status: no keyring cache with --keyring-timeout=0" "$(status_cache)" false
 assert_eq "add in credential mode" "$(ov_add_slack ovt-bob acme "Ops Slack")" ops-slack
 check "no master.key is written in credential mode" test ! -e "$OV_DIR/state/master.key"
 ov_stop_daemon

@@ -461,6 +461,32 @@ START_TEST(test_keyring_scopes_apart) {
 }
 END_TEST
 
+/* Under systemd's default KeyringMode=private the process's session keyring
+ * does not reach the user keyring, so it possesses none of the keys it adds
+ * there: the cache must still store, find, and say it is enabled only then. */
+START_TEST(test_keyring_private_session_keyring) {
+        _cleanup_scratch_ Scratch s = {};
+        _cleanup_cache_ KeyringCache *c = NULL;
+        _cleanup_key_ OvKey *k = ov_key_new_random();
+
+        scratch_make(&s);
+        ck_assert_int_ge(keyctl_join_session_keyring(NULL), 0);        /* as a unit's process starts */
+        c = keyring_cache_new(s.path, 60);
+        ck_assert(keyring_cache_enabled(c));
+        keyring_cache_put(c, "master", k);
+        ck_assert(keyring_cache_enabled(c));
+        ck_assert(other_process_gets(s.path, "master", k));
+        /* The start-up probe leaves no entry behind. */
+        char desc[64];
+        unsigned char h[32];
+        char scope[17];
+        crypto_generichash(h, sizeof h, (const unsigned char *) s.path, strlen(s.path), NULL, 0);
+        sodium_bin2hex(scope, sizeof scope, h, 8);
+        snprintf(desc, sizeof desc, "orgvault:%s:probe", scope);
+        ck_assert_int_lt(keyctl_search(KEY_SPEC_USER_KEYRING, "user", desc, 0), 0);
+}
+END_TEST
+
 START_TEST(test_keyring_disabled_by_zero_timeout) {
         _cleanup_scratch_ Scratch s = {};
         _cleanup_cache_ KeyringCache *c = NULL;
@@ -503,6 +529,7 @@ int main(int argc, char *argv[]) {
         tcase_add_test(ring, test_keyring_description_and_permissions);
         tcase_add_test(ring, test_keyring_scopes_apart);
         tcase_add_test(ring, test_keyring_disabled_by_zero_timeout);
+        tcase_add_test(ring, test_keyring_private_session_keyring);
         suite_add_tcase(s, ring);
         return check_main_run(s);
 }
