@@ -88,6 +88,9 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         if (stall > 0) {
+                /* Tells the test it is connected (it waits for this line). */
+                fputs("connected\n", stdout);
+                fflush(stdout);
                 sleep(stall);
                 return 0;
         }

@@ -13,6 +13,34 @@ set -u
 : "${ORGVAULTD:=$BUILD_DIR/src/orgvaultd}"
 : "${ORGVAULTCTL:=$BUILD_DIR/src/orgvaultctl}"
 
+# The test users run orgvaultctl and the helper clients, and the checkout may
+# sit where they can't go (a clone under a 0700 `mktemp -d`). Copies of those
+# programs go to a directory every user can enter, laid out like the build
+# dir, so BUILD_DIR/ORGVAULTCTL point there; orgvaultd itself runs as root.
+ov_stage_programs() {
+        local src=$BUILD_DIR f
+        OV_STAGE=$(mktemp -d /tmp/ovbin.XXXXXX) || return 1
+        chmod 0755 "$OV_STAGE"
+        mkdir -p "$OV_STAGE/src" "$OV_STAGE/tests/integration"
+        cp "$ORGVAULTCTL" "$OV_STAGE/src/orgvaultctl" || return 1
+        for f in "$src"/tests/integration/*; do
+                [[ -f $f && -x $f ]] && cp "$f" "$OV_STAGE/tests/integration/"
+        done
+        chmod -R a+rX "$OV_STAGE"
+        BUILD_DIR=$OV_STAGE
+        ORGVAULTCTL=$OV_STAGE/src/orgvaultctl
+        # Said at once, not as a timeout later: can a test user run them?
+        if ! setpriv --reuid=nobody --regid=nogroup --clear-groups -- test -x "$ORGVAULTCTL"; then
+                echo "Bail out: test users cannot execute $ORGVAULTCTL (is /tmp mounted noexec or not world-enterable?)" >&2
+                return 1
+        fi
+}
+ov_unstage() { [[ -n ${OV_STAGE:-} ]] && rm -rf "$OV_STAGE"; OV_STAGE=; }
+if [[ -z ${OV_STAGE:-} ]]; then
+        ov_stage_programs || { echo "0 passed, 1 failed"; exit 1; }
+        trap 'ov_teardown; ov_unstage' EXIT
+fi
+
 OV_PASSED=0
 OV_FAILED=0
 OV_DIR=
@@ -23,6 +51,16 @@ OV_EXTRA_ARGS=${OV_EXTRA_ARGS:-}
 ok() { OV_PASSED=$((OV_PASSED + 1)); echo "ok - $*"; }
 fail() { OV_FAILED=$((OV_FAILED + 1)); echo "not ok - $*"; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# ov_wait_for SECONDS CMD...: polls CMD until it succeeds or SECONDS of wall
+# time pass (a deadline, not a count of tries: a saturated CPU slows the
+# polling, not the bound). Tests wait for conditions, never for a fixed time.
+ov_wait_for() {
+        local end=$(($(date +%s%N) / 1000000 + $1 * 1000)); shift
+        until "$@"; do
+                (($(date +%s%N) / 1000000 >= end)) && return 1
+                sleep 0.05
+        done
+}
 assert_eq() { if [[ "$2" == "$3" ]]; then ok "$1"; else fail "$1: expected [$3], got [$2]"; fi; }
 assert_contains() { if [[ "$2" == *"$3"* ]]; then ok "$1"; else fail "$1: [$2] lacks [$3]"; fi; }
 assert_not_contains() { if [[ "$2" != *"$3"* ]]; then ok "$1"; else fail "$1: [$2] contains [$3]"; fi; }
@@ -43,11 +81,22 @@ ov_create_users() {
         getent group ovt-acme >/dev/null || groupadd -r ovt-acme 2>/dev/null || true
         getent group ovt-acme-admins >/dev/null || groupadd -r ovt-acme-admins 2>/dev/null || true
         local u
+        # Another suite may hold the passwd lock for a moment: retry until
+        # the user exists, with a deadline.
         for u in "${OV_USERS[@]}"; do
-                id "$u" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" 2>/dev/null ||
-                        { sleep 0.5; id "$u" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u"; }
+                ov_wait_for 30 ov_ensure_user "$u" || echo "cannot create user $u" >&2
         done
         id -nG ovt-alice | grep -qw ovt-acme || usermod -a -G ovt-acme ovt-alice
+}
+
+ov_ensure_user() {
+        id "$1" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$1" 2>/dev/null
+}
+
+# Makes dbus-daemon re-read its config and service files now: ReloadConfig
+# returns once it has (a SIGHUP would do it at some later moment).
+ov_reload_bus() {
+        busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
 }
 
 # The daemon's command line; tests may add flags through OV_EXTRA_ARGS.
@@ -107,9 +156,8 @@ EOF
         OV_BUS_PID=$(cat "$OV_DIR/bus.pid")
         export OV_BUS="unix:path=$OV_DIR/bus"
         export ORGVAULT_BUS_ADDRESS=$OV_BUS
-        local i
-        for i in $(seq 50); do [[ -S $OV_DIR/bus ]] && break; sleep 0.1; done
-        trap ov_teardown EXIT
+        ov_wait_for 30 test -S "$OV_DIR/bus" || echo "the private bus did not come up" >&2
+        trap 'ov_teardown; ov_unstage' EXIT
 }
 
 ov_teardown() {
@@ -126,13 +174,15 @@ ov_daemon_pid() {
         { pgrep -f -- "--state-dir=$OV_DIR/state" || true; } | head -n 1
 }
 
+ov_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+ov_daemon_gone() { [[ -z $(ov_daemon_pid) ]]; }
+
 ov_stop_daemon() {
         local pid
         pid=$(ov_daemon_pid)
         [[ -z $pid ]] && return 0
         kill -TERM "$pid" 2>/dev/null
-        local i
-        for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+        ov_wait_for 30 ov_pid_gone "$pid" && return 0
         kill -KILL "$pid" 2>/dev/null
 }
 

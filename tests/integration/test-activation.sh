@@ -23,14 +23,7 @@ owner_pid() {
 }
 # Polls (without calling the daemon, which would keep it alive) until no
 # orgvaultd of this test runs; generous bound, no timing is asserted.
-wait_gone() {
-        local i
-        for i in $(seq 300); do
-                [[ -z $(ov_daemon_pid) ]] && return 0
-                sleep 0.1
-        done
-        return 1
-}
+wait_gone() { ov_wait_for 60 ov_daemon_gone; }
 # "id name type created updated" per secret of acme, as ovt-alice sees them.
 listing() {
         ovbus_json ovt-alice ListSecrets 'sa{sv}' acme 0 |

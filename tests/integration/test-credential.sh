@@ -133,10 +133,11 @@ check "a valid request after the malformed ones still works" got_slack_url
 # A stuck peer (connects, never shuts down, never reads) blocks nobody.
 stuck=()
 for i in 1 2 3; do
-        timeout 30 "$CRED" --stall=15 "$SOCK" alertd.service acme.ops-slack &
+        timeout 30 "$CRED" --stall=15 "$SOCK" alertd.service acme.ops-slack >"$OV_DIR/stuck-$i" &
         stuck+=($!)
 done
-sleep 0.5
+stuck_connected() { [[ $(cat "$OV_DIR"/stuck-* 2>/dev/null | grep -c '^connected$') -eq 3 ]]; }
+check "three stuck peers are connected" ov_wait_for 30 stuck_connected
 cred root alertd.service acme.ops-slack.webhook_url
 check "a client is served while three peers sit stuck" got_slack_url
 kill "${stuck[@]}" 2>/dev/null
@@ -169,11 +170,10 @@ cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOT
 Name=io.orgvault.Vault1
 Exec=$(command -v systemd-socket-activate) --listen=$SA --fdname=credential.sock $(ov_daemon_cmd)
 EOT
-kill -HUP "$OV_BUS_PID"
-sleep 0.5
+ov_reload_bus
 ovbus root Status >/dev/null &
 status=$!
-for i in $(seq 100); do [[ -S $SA ]] && break; sleep 0.1; done
+ov_wait_for 30 test -S "$SA"
 as root timeout 20 "$CRED" "$SA" surveyd.service acme.survey-ai.api_key >"$OUT"
 check "socket-activated: the allowed unit gets the value" cmp -s <(printf '%s' "$OV_FAKE_OPENAI") "$OUT"
 wait "$status"

@@ -18,7 +18,7 @@ mount -t tmpfs -o size=2m,mode=0700 tmpfs "$STATE" || { fail "mount a tmpfs on t
 cleanup() {
         ov_stop_daemon
         mountpoint -q "$STATE" && umount "$STATE"
-        ov_teardown
+        ov_teardown; ov_unstage
 }
 trap cleanup EXIT
 
@@ -144,5 +144,5 @@ assert_eq "no temp file at the end" "$(temp_files)" 0
 
 ov_check_daemon_stderr
 umount "$STATE" && ok "unmount the state dir" || fail "unmount the state dir"
-trap ov_teardown EXIT
+trap 'ov_teardown; ov_unstage' EXIT
 ov_finish

@@ -240,7 +240,7 @@ monitor() {
 MON_PIDS=()
 for u in root ovt-bob ovt-alice ovt-eve ovt-carol; do monitor "$u" "$OV_DIR/mon-$u"; done
 for u in root ovt-bob ovt-alice ovt-eve ovt-carol; do
-        for _ in $(seq 100); do grep -q '^ready' "$OV_DIR/mon-$u" && break; sleep 0.1; done
+        ov_wait_for 30 grep -q '^ready' "$OV_DIR/mon-$u"
 done
 check "the pickers run" grep -q '^ready' "$OV_DIR/mon-ovt-eve"
 check "add Signal Probe" quiet ovgdbus ovt-bob AddSecret acme slack-webhook "Signal Probe" "$(fields_for slack-webhook)" \
@@ -250,7 +250,7 @@ check "delete Signal Probe" quiet ovgdbus ovt-bob DeleteSecret acme signal-probe
 # A call after the delete, answered after its signals were sent, marks the end.
 quiet ovgdbus ovt-alice Status
 for u in root ovt-bob ovt-alice; do
-        for _ in $(seq 50); do grep -q InterfacesRemoved "$OV_DIR/mon-$u" && break; sleep 0.1; done
+        ov_wait_for 30 grep -q InterfacesRemoved "$OV_DIR/mon-$u"
 done
 kill "${MON_PIDS[@]}" 2>/dev/null
 wait "${MON_PIDS[@]}" 2>/dev/null

@@ -20,7 +20,7 @@ ov_setup
 ov_capture_daemon_stderr
 LOGS=$OV_DIR/load
 mkdir -p "$LOGS"
-trap 'kill $(jobs -p) 2>/dev/null; wait; ov_teardown' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait; ov_teardown; ov_unstage' EXIT
 
 value() { printf 'https://hooks.slack.com/services/TFAKE0000/BFAKE0000/load%020d' "$1"; }
 
@@ -148,13 +148,19 @@ clients=(
         "outsider_client 13" "outsider_client 14"
         "anyone_client 15" "anyone_client 16"
 )
+load_start=$SECONDS
 for c in "${clients[@]}"; do
         $c &
 done
 
-# RSS after warm-up (25% of the run) and at the end.
+# RSS after warm-up and at the end. Warm: every client answered at least
+# once (a condition), and a quarter of the run gone (the sampling point of a
+# measurement, not a wait for anything).
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null; }
-sleep $((LOAD_SECONDS / 4))
+all_answered() { local k; for k in $(seq 16); do [[ -s $LOGS/$k ]] || return 1; done; }
+quarter_gone() { (( SECONDS >= load_start + LOAD_SECONDS / 4 )); }
+warm() { all_answered && quarter_gone; }
+ov_wait_for "$LOAD_SECONDS" warm
 rss_mid=$(rss)
 wait
 rss_end=$(rss)

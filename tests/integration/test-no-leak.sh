@@ -13,11 +13,11 @@ ov_capture_daemon_stderr
 # Every message on the bus, as JSON lines, from before the first call.
 stdbuf -oL busctl --address="$OV_BUS" monitor --json=short >"$OV_DIR/monitor.json" 2>"$OV_DIR/monitor.err" &
 MON_PID=$!
-for _ in $(seq 100); do
+monitor_sees_getid() {
         busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null
-        grep -q '"member":"GetId"' "$OV_DIR/monitor.json" 2>/dev/null && break
-        sleep 0.1
-done
+        grep -q '"member":"GetId"' "$OV_DIR/monitor.json" 2>/dev/null
+}
+ov_wait_for 30 monitor_sees_getid
 check "the bus monitor runs" grep -q '"member":"GetId"' "$OV_DIR/monitor.json"
 
 SLACK1=https://hooks.slack.com/services/TFAKE0000/BFAKE0000/LeakProbeSlackOne0000000

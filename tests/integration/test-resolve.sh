@@ -125,13 +125,11 @@ assert_eq "DeleteSecret without force works when nothing refers to it" "$(ov_err
 ov_stop_daemon
 OV_IDLE=2
 ov_write_service_file
-kill -HUP "$OV_BUS_PID"
-sleep 0.5
+ov_reload_bus
 assert_eq "resolve the new secret" "$(resolve ovt-alertd acme ops-slack)" ""
 check "... which holds the new value" grep -q TFAKE0001 "$OUT"
 used=$(secret_meta ops-slack | py 'd["data"][0]["LastUsed"]["data"], d["data"][0]["LastUsedBy"]["data"]')
-for i in $(seq 100); do [[ -z $(ov_daemon_pid) ]] && break; sleep 0.2; done
-check "the daemon exits when idle" test -z "$(ov_daemon_pid)"
+check "the daemon exits when idle" ov_wait_for 60 ov_daemon_gone
 check "LastUsed was set" test "${used%% *}" -gt 0
 assert_eq "LastUsed and LastUsedBy persist across the idle exit" \
         "$(secret_meta ops-slack | py 'd["data"][0]["LastUsed"]["data"], d["data"][0]["LastUsedBy"]["data"]')" "$used"

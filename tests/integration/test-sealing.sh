@@ -12,11 +12,7 @@ ov_setup
 
 status_sealed() { ovbus root Status | grep -o '"Sealed" b [a-z]*' | awk '{print $3}'; }
 status_cache() { ovbus root Status | grep -o '"KeyringCache" b [a-z]*' | awk '{print $3}'; }
-wait_daemon_gone() {
-        local i
-        for i in $(seq 100); do [[ -z $(ov_daemon_pid) ]] && return 0; sleep 0.1; done
-        return 1
-}
+wait_daemon_gone() { ov_wait_for 60 ov_daemon_gone; }
 # Keys this vault put in root's user keyring (descriptions orgvault:<scope>:...):
 # those that were not there before the test.
 keyring_orgvault_keys() { keyctl show @u 2>/dev/null | awk '/user: orgvault:/ {print $1}' | sort; }
