@@ -22,13 +22,13 @@ ctl() {
 assert_rc() { local e=${ERR//$'\n'/ | }; assert_eq "$1 (exit code; stderr: ${e:0:200})" "$RC" "$2"; }
 one_line() { [[ $(printf '%s' "$ERR" | wc -l) -eq 0 && -n $ERR ]]; }
 fields() { printf '{"webhook_url": "%s"}' "$1"; }
-# denied_audited USER METHOD: the daemon audited a refused METHOD call of USER
+# denied_audited USER METHOD: the daemon audited a refused METHOD* call of USER
 # (the CLI asks the daemon instead of refusing on its own).
 denied_audited() {
         python3 - "$OV_DIR/audit.jsonl" "$(id -u "$1")" "$2" <<'PY'
 import json, sys
 path, uid, method = sys.argv[1:]
-sys.exit(0 if any(r.get("kind") == "denied" and r.get("action") == method and str(r.get("uid")) == uid
+sys.exit(0 if any(r.get("kind") == "denied" and (r.get("action") or "").startswith(method) and str(r.get("uid")) == uid
                   and r.get("message_id") == "3ea6198b2add4290957ca6732abbf0ad"
                   for r in map(json.loads, open(path))) else 1)
 PY
