@@ -27,6 +27,7 @@ ov_stage_programs() {
                 [[ -f $f && -x $f ]] && cp "$f" "$OV_STAGE/tests/integration/"
         done
         chmod -R a+rX "$OV_STAGE"
+        OV_BUILD_DIR=$BUILD_DIR         # the real one, for what root runs from it
         BUILD_DIR=$OV_STAGE
         ORGVAULTCTL=$OV_STAGE/src/orgvaultctl
         # Said at once, not as a timeout later: can a test user run them?

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 scratch=$(mktemp -d /tmp/ovdevrun.XXXXXX)
 out=$scratch.out
-( cd "$SOURCE_ROOT" && SUDO_USER= ORGVAULT_SCRATCH=$scratch ORGVAULT_BUILD=$(realpath --relative-to="$SOURCE_ROOT" "$BUILD_DIR") \
+( cd "$SOURCE_ROOT" && SUDO_USER= ORGVAULT_SCRATCH=$scratch ORGVAULT_BUILD=$(realpath --relative-to="$SOURCE_ROOT" "$OV_BUILD_DIR") \
         exec setsid tools/dev-run >"$out" 2>&1 ) &
 pid=$!
 line=
@@ -19,7 +19,7 @@ done
 check "dev-run prints the line to paste" test -n "$line"
 (
         eval "$line"
-        assert_eq "orgvaultctl is on PATH" "$(command -v orgvaultctl)" "$BUILD_DIR/src/orgvaultctl"
+        assert_eq "orgvaultctl is on PATH" "$(command -v orgvaultctl)" "$OV_BUILD_DIR/src/orgvaultctl"
         check "man orgvaultctl finds the page" eval "man -w orgvaultctl >/dev/null"
         out=$(orgvaultctl --org=demo list 2>&1)
         assert_contains "orgvaultctl reaches the demo org" "$out" "0 secrets listed."
