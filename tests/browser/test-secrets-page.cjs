@@ -154,6 +154,20 @@ async function main() {
                 "Secrets", "menu label");
         });
 
+        await step("Cockpit's shell: \"Secrets\" in its menu opens the page in the shell's frame", async () => {
+            const shell = await context.newPage();
+            await shell.goto(ADMIN + "/system");
+            const link = shell.locator("#host-apps a", { hasText: "Secrets" });
+            await link.waitFor();
+            await link.click();
+            await shell.waitForURL(/\/orgvault$/);
+            const frame = shell.frameLocator('iframe[name="cockpit1:localhost/orgvault"]');
+            await frame.locator("#ov-secrets-page h1", { hasText: "Secrets" }).waitFor();
+            await frame.locator("#ov-empty").waitFor();
+            await shot(shell, "shell-menu.png");
+            await shell.close();
+        });
+
         await step("admin: the page loads with an empty table and an Add button", async () => {
             await admin.goto(ADMIN + PAGE);
             await admin.locator("#ov-empty").waitFor();
