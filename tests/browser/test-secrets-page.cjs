@@ -7,6 +7,7 @@
 //
 // Env: OV_ADMIN_URL, OV_MEMBER_URL (cockpit-ws), OV_BUS, OV_ARTIFACTS (screenshots),
 // OV_WS_LOGS (cockpit-ws/bridge logs, ":"-separated), OV_ORGS_D (the daemon's policy dir),
+// OV_STATE_DIR (its --state-dir, to find the running daemon),
 // OV_CHROMIUM (default /usr/bin/chromium).
 // Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed".
 
@@ -24,6 +25,7 @@ const BUS = process.env.OV_BUS;
 const ARTIFACTS = process.env.OV_ARTIFACTS;
 const WS_LOGS = (process.env.OV_WS_LOGS || "").split(":").filter(Boolean);
 const ORGS_D = process.env.OV_ORGS_D;
+const STATE_DIR = process.env.OV_STATE_DIR;
 const PAGE = "/cockpit/@localhost/orgvault/index.html";
 const TZ = "America/New_York";     // the browser's zone: Created must be shown in it
 const WAIT = 30000;                // deadline for each condition (a loaded CPU is slow, never stuck)
@@ -390,6 +392,30 @@ async function main() {
             await picker.locator(`tr.ov-secret-row[data-secret-id="${shared}"] input[type="radio"]`).check();
             await picker.locator("#ov-picker-choose").click();
             await admin.waitForFunction(id => document.getElementById("result").textContent.includes(`"id":"${id}"`), shared);
+        });
+
+        await step("another client's rename and delete show in the open page", async () => {
+            await admin.goto(ADMIN + PAGE);
+            await waitRows(admin, [shared, other, "picked-slack"], "rows");
+            busctl("ovt-bob", "RenameSecret", "sss", "acme", other, "Team OpenAI (old)");
+            await admin.waitForFunction(id =>
+                document.querySelector(`tr[data-secret-id="${id}"] .ov-name`)?.textContent === "Team OpenAI (old)", other);
+            busctl("ovt-bob", "DeleteSecret", "ssb", "acme", other, "false");
+            await waitRows(admin, [shared, "picked-slack"], "after another client's delete");
+        });
+
+        await step("after orgvaultd exits (idle) and is activated again, the page still updates live", async () => {
+            const pid = execFileSync("pgrep", ["-f", "--", `--state-dir=${STATE_DIR}( |$)`]).toString().trim().split("\n")[0];
+            assert(/^[0-9]+$/.test(pid), `daemon pid: ${pid}`);
+            process.kill(Number(pid), "SIGTERM");
+            const deadline = Date.now() + WAIT;
+            for (;;) {
+                try { process.kill(Number(pid), 0) } catch (e) { break }
+                assert(Date.now() < deadline, "the daemon did not exit");
+                await new Promise(resolve => setTimeout(resolve, 50));     // polling for its exit, bounded
+            }
+            const again = addSlack("After Restart", SLACK_BUS);     // activates a new daemon
+            await waitRows(admin, [shared, "picked-slack", again], "after re-activation");
         });
 
         await step("a role revoked while the page is open: AccessDenied shown in the dialog, with what to do", async () => {
