@@ -339,5 +339,6 @@ int main(int argc, char **argv) {
                         Probe p = { .pw = &pw, .credential = creds[i], .serial = serials[i] };
                         printf("after %s %s\n", creds[i], in_child(probe_after, &p));
                 }
+        free(pw.pw_name);
         return 0;
 }

@@ -39,7 +39,7 @@ printf 'session required pam_deny.so\n' >"$PAMD/other"
 # the module's log lines of this session in $OV_DIR/session.log.
 session() {
         : >"$LOG"
-        "$HARNESS" --syslog="$LOG" "$PAMD" "$@" >"$OUT" 2>"$OV_DIR/harness.err"
+        "$HARNESS" --syslog="$LOG" "$PAMD" "$@" >"$OUT" 2>>"$OV_DIR/harness.err"
         grep 'pam_orgvault(' "$LOG" >"$OV_DIR/session.log"
 }
 line() { grep -E "^$1( |$)" "$OUT" | head -n 1; }
@@ -123,7 +123,7 @@ $CTL credential acme.ops-slack.webhook_url >/dev/full; echo job-full-rc \$?
 /usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"acme.ops-slack.webhook_url\"])))' $CTL >/dev/null; echo job-tty-rc \$?
 /usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"--force\", \"acme.ops-slack.webhook_url\"])))' $CTL | tr -d '\r' | sha256sum | sed 's/^/job-tty-force-sha /; s/ *-\$//'"
 : >"$LOG"
-"$HARNESS" --syslog="$LOG" --command="$JOB" "$PAMD" ov-optional ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>"$OV_DIR/harness.err"
+"$HARNESS" --syslog="$LOG" --command="$JOB" "$PAMD" ov-optional ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>>"$OV_DIR/harness.err"
 assert_eq "orgvaultctl credential in the session: the exact bytes (sha256)" "$(line job-sha)" "job-sha $(sha "$OV_FAKE_SLACK")"
 assert_eq "orgvaultctl credential: exit 5 for a credential not loaded" "$(line job-absent-rc)" "job-absent-rc 5"
 assert_eq "orgvaultctl credential: a failed write is a failure" "$(line job-full-rc)" "job-full-rc 1"
@@ -185,7 +185,7 @@ session ov-nokeyinit ovt-alertd acme.ops-slack.webhook_url
 assert_eq "no session keyring: the session fails" "$(line open)" "open PAM_SESSION_ERR"
 assert_eq "... with the reason logged" "$(logged 'Not adding credentials for ovt-alertd: there is no session keyring')" 1
 : >"$LOG"
-keyctl session ovt-shared "$HARNESS" --syslog="$LOG" "$PAMD" ov-nokeyinit ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>&1
+keyctl session ovt-shared "$HARNESS" --syslog="$LOG" "$PAMD" ov-nokeyinit ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>>"$OV_DIR/harness.err"
 grep 'pam_orgvault(' "$LOG" >"$OV_DIR/session.log"
 assert_eq "root's shared session keyring: the session fails" "$(line open)" "open PAM_SESSION_ERR"
 assert_eq "... no key added to it" "$(line 'key acme.ops-slack.webhook_url')" "key acme.ops-slack.webhook_url absent ENOKEY"
@@ -218,4 +218,11 @@ assert_eq "... and says the vault is sealed" "$(logged 'not loaded for ovt-alert
 session ov-optional ovt-alertd acme.ops-slack.webhook_url
 assert_eq "vault sealed, optional: the session opens" "$(line open)" "open PAM_SUCCESS"
 
+# The module runs inside the harness: in a sanitizer build, its reports land here.
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$OV_DIR/harness.err"; then
+        fail "the harness (and the module in it) has a sanitizer report"
+        grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$OV_DIR/harness.err" | head -n 40 | sed 's/^/    /'
+else
+        ok "the harness (and the module in it) has no sanitizer report"
+fi
 ov_finish
