@@ -62,23 +62,33 @@ static void log_to_pam(void *userdata, int priority, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* The daemon did not answer at all: asking again would only make the login
+ * wait another full call timeout per credential. */
+static bool daemon_gone(int r, const sd_bus_error *e) {
+        if (sd_bus_error_is_set(e))
+                return sd_bus_error_has_names(e, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT,
+                                              SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
+                       strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0;  /* activation failed */
+        return r == -ETIMEDOUT || r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE;
+}
+
 static const char *bus_error_text(int r, const sd_bus_error *e) {
         if (sd_bus_error_is_set(e)) {
                 if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED))
                         return "refused by orgvaultd";
                 if (sd_bus_error_has_name(e, "io.orgvault.Vault1.Error.Sealed"))
                         return "the vault is sealed";
-                if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
-                                           SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))
+                if (daemon_gone(r, e))
                         return "orgvaultd is not reachable";
                 return e->message ?: e->name;
         }
         return strerror(-r);
 }
 
-/* One credential: ask, add the key, wipe the value. Logs its own failure. */
+/* One credential: ask, add the key, wipe the value. Logs its own failure;
+ * *ret_gone tells the caller not to ask for the others. */
 static int load_one(pam_handle_t *pamh, sd_bus *bus, const PamOptions *o, const char *user, const char *service,
-                    const struct passwd *pw, const char *credential, key_serial_t *ret) {
+                    const struct passwd *pw, const char *credential, key_serial_t *ret, bool *ret_gone) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         char *value = NULL;
         size_t len = 0;
@@ -90,6 +100,7 @@ static int load_one(pam_handle_t *pamh, sd_bus *bus, const PamOptions *o, const 
                            bus_error_text(r, &error));
                 if (o->debug && sd_bus_error_is_set(&error))
                         pam_syslog(pamh, LOG_DEBUG, "Credential %s: %s", credential, error.name);
+                *ret_gone = daemon_gone(r, &error);
                 sd_bus_error_free(&error);
                 return r;
         }
@@ -160,13 +171,20 @@ PUBLIC PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int arg
                                    "reachable (%s): %s", o.credentials[i], user,
                                    o.bus_address ?: PAM_OV_SYSTEM_BUS_ADDRESS, strerror(-r));
                 failed += (unsigned) o.n_credentials;
-        } else
+        } else {
+                bool gone = false;
                 for (size_t i = 0; i < o.n_credentials; i++) {
-                        if (load_one(pamh, bus, &o, user, service, pw, o.credentials[i], &k->serials[k->n]) < 0)
+                        if (gone) {
+                                pam_syslog(pamh, LOG_WARNING, "Credential %s not loaded for %s: orgvaultd is not "
+                                           "reachable", o.credentials[i], user);
+                                failed++;
+                        } else if (load_one(pamh, bus, &o, user, service, pw, o.credentials[i],
+                                            &k->serials[k->n], &gone) < 0)
                                 failed++;
                         else
                                 k->n++;
                 }
+        }
         sd_bus_flush_close_unref(bus);
 
         if (k->n > 0) {

@@ -211,6 +211,19 @@ assert_eq "daemon down, optional: the session opens" "$(line open)" "open PAM_SU
 assert_eq "... without the key" "$(line 'key acme.ops-slack.webhook_url')" "key acme.ops-slack.webhook_url absent ENOKEY"
 assert_eq "... and logs one line per credential" "$(logged 'not loaded for ovt-alertd: orgvaultd is not reachable')" 2
 
+# The bus is up but the daemon cannot start: one activation failure, and the
+# module does not try again for each credential.
+ov_stop_daemon
+cp "$OV_DIR/services/io.orgvault.Vault1.service" "$OV_DIR/service.saved"
+printf '[D-BUS Service]\nName=io.orgvault.Vault1\nExec=/bin/false\n' >"$OV_DIR/services/io.orgvault.Vault1.service"
+busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+service ov-nostart required "credentials=acme.ops-slack.webhook_url,acme.ops-slack" "$BUS"
+session ov-nostart ovt-alertd acme.ops-slack.webhook_url
+assert_eq "daemon fails to start, required: the session fails" "$(line open)" "open PAM_SESSION_ERR"
+assert_eq "... both credentials logged as unreachable" "$(logged 'not loaded for ovt-alertd: orgvaultd is not reachable')" 2
+cp "$OV_DIR/service.saved" "$OV_DIR/services/io.orgvault.Vault1.service"
+busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+
 ovbus root Seal >/dev/null
 session ov-required ovt-alertd acme.ops-slack.webhook_url
 assert_eq "vault sealed, required: the session fails" "$(line open)" "open PAM_SESSION_ERR"
