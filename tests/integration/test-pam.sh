@@ -5,10 +5,10 @@
 # touched) for a real user, reads each key as that user in a forked child
 # (sha256 of the exact bytes), then closes the session and looks again. Its
 # /dev/log is a socket of its own, so what the module logs is checked too.
-# The module is loaded by the harness, as root: from the build dir itself.
-MODULE=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}/src/pam/pam_orgvault.so
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The module is loaded by the harness, as root: from the real build dir.
+MODULE=$OV_BUILD_DIR/src/pam/pam_orgvault.so
 HARNESS=$BUILD_DIR/tests/integration/pam-harness
 CRED=$BUILD_DIR/tests/integration/cred-client
 OV_IDLE=600
