@@ -6,7 +6,8 @@
 #include "util.h"
 
 #define OV_KEY_BYTES 32
-#define OV_FORMAT_VERSION 1
+#define OV_FORMAT_VERSION 1      /* org.json, the wrapped-key AD */
+#define OV_RECORD_FORMAT 2       /* secret records and their values' AD */
 
 /* A 32-byte key in sodium_malloc'd, mlocked memory. */
 typedef struct OvKey {
@@ -21,9 +22,20 @@ void ov_key_free(OvKey *k);                     /* wipes */
 static inline void ov_key_freep(OvKey **k) { ov_key_free(*k); }
 #define _cleanup_key_ _cleanup_(ov_key_freep)
 
-/* Seals a record value (the JSON text of its fields) under an org data key.
- * AD binds format version, org, id, type and key id. Returns base64
+/* Seals a value (the JSON text of its fields) under an org data key, as
+ * version `version` of the secret. AD binds format, org, id, type, key id
+ * and (format 2) the version; version 0 is format 1's AD, which has no
+ * version (read for migration only). Returns base64
  * (sodium_base64_VARIANT_ORIGINAL) nonce and ciphertext, malloc'd. */
+int crypto_seal_value(const OvKey *data_key, uint32_t key_id,
+                      const char *org, const char *id, const char *type, uint32_t version,
+                      const void *plain, size_t plain_len,
+                      char **ret_nonce_b64, char **ret_ct_b64);
+int crypto_open_value(const OvKey *data_key, uint32_t key_id,
+                      const char *org, const char *id, const char *type, uint32_t version,
+                      const char *nonce_b64, const char *ct_b64,
+                      char **ret_plain, size_t *ret_plain_len);
+/* The same with format 1's AD (version 0). */
 int crypto_seal_record(const OvKey *data_key, uint32_t key_id,
                        const char *org, const char *id, const char *type,
                        const void *plain, size_t plain_len,

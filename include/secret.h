@@ -23,6 +23,22 @@ typedef struct RecordStamp {
         uint32_t mtime_nsec;
 } RecordStamp;
 
+/* An earlier value of a secret, kept for rollback (sealed like the current
+ * one, its AD bound to its own version). */
+typedef struct SecretValue {
+        uint32_t version;
+        uint32_t key_id;
+        char *nonce;             /* base64 */
+        char *ciphertext;        /* base64 */
+        uint64_t set;            /* µs since the epoch: when this value was set */
+        char *by;                /* who set it: a user name or uid; "" when not known */
+} SecretValue;
+
+/* At most this many earlier values per secret (--keep-versions). */
+#define OV_VERSIONS_MAX 100
+/* Bytes of text naming who set a value. */
+#define OV_SET_BY_MAX 256
+
 typedef struct Secret {
         char *id;
         char *name;
@@ -33,6 +49,14 @@ typedef struct Secret {
         uint32_t key_id;
         char *nonce;             /* base64 */
         char *ciphertext;        /* base64 */
+        uint64_t value_set;      /* when the current value was set */
+        char *value_by;          /* who set it ("" when not known); never NULL once loaded */
+        bool legacy_ad;          /* read from a format 1 record: value sealed with format 1's AD */
+        SecretValue *previous;   /* earlier values, newest first */
+        size_t n_previous;
+        /* reminders, not kill switches: 0 = none */
+        uint64_t expires;        /* µs since the epoch */
+        uint64_t rotate_every;   /* µs after value_set */
         Reference *refs;
         size_t n_refs;
         /* kept in memory, written lazily to orgs/<org>/usage.json */
@@ -48,6 +72,9 @@ typedef struct Secret {
 #define OV_REFERENCES_MAX 64
 bool reference_text_valid(const char *s);
 
+void secret_value_clear(SecretValue *v);
 void secret_free(Secret *s);
+/* When the value is due for rotation (value_set + rotate_every), 0 = never. */
+uint64_t secret_rotate_by(const Secret *s);
 static inline void secret_freep(Secret **s) { secret_free(*s); }
 #define _cleanup_secret_ _cleanup_(secret_freep)

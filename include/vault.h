@@ -23,6 +23,7 @@ typedef struct VaultConfig {
         KeyMode key_mode;
         unsigned keyring_timeout_sec;    /* 0 disables the keyring cache */
         unsigned trash_days;             /* purge trash entries older than this; 0 = never */
+        unsigned keep_versions;          /* earlier values kept per secret (0..OV_VERSIONS_MAX) */
         uint64_t (*clock)(void);         /* µs since the epoch; NULL = the real clock (tests inject one) */
 } VaultConfig;
 
@@ -48,7 +49,13 @@ typedef struct SecretFilter {
         const char *feature;     /* type's used_by contains it, or NULL */
         uint32_t limit;          /* 0 = no limit */
         uint32_t offset;
+        uint64_t due_within;     /* µs: only secrets that expire or are due for rotation
+                                  * within this long from now (or already); 0 = all */
 } SecretFilter;
+
+/* Whether s is due within `within` µs of now: what is due ("expires" or
+ * "rotation", the earlier of the two) and when. */
+bool secret_due(const Secret *s, uint64_t now, uint64_t within, const char **ret_what, uint64_t *ret_when);
 
 /* Borrowed pointers sorted by name (ASCII case-insensitive); free only the
  * array. Valid until the next mutating call. */
@@ -57,11 +64,46 @@ int vault_get(Vault *v, const char *org, const char *id, const Secret **ret, OvE
 /* Every org with records on disk or known in memory (for object enumeration). */
 int vault_loaded_orgs(Vault *v, char ***ret);
 
+/* What an add or update sets besides the value: who sets it (a user name
+ * or uid, listed by ListVersions) and the reminders, which stay as they
+ * were on an update unless given. */
+typedef struct SecretOptions {
+        const char *set_by;              /* NULL: not known */
+        bool has_expires;
+        uint64_t expires;                /* µs since the epoch; 0 = none */
+        bool has_rotate_every;
+        uint64_t rotate_every;           /* µs; 0 = none */
+} SecretOptions;
+/* InvalidArgs unless expires and rotate_every are in range. */
+int vault_check_options(const SecretOptions *o, OvError *e);
+
 /* fields: JSON object of strings. Warnings: NULL-terminated, caller frees. */
 int vault_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
               json_t *fields, char **ret_id, char ***ret_warnings, OvError *e);
 int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
                  uint32_t *ret_version, char ***ret_warnings, OvError *e);
+/* The same with options (NULL: none). An update keeps the value it
+ * replaces as an earlier version (up to keep_versions). */
+int vault_add_with(Vault *v, const char *org, const char *type, const char *name, const char *id, json_t *fields,
+                   const SecretOptions *opts, char **ret_id, char ***ret_warnings, OvError *e);
+int vault_update_with(Vault *v, const char *org, const char *id, json_t *fields, const SecretOptions *opts,
+                      uint32_t *ret_version, char ***ret_warnings, OvError *e);
+
+/* A secret's versions, newest (the current one) first. Strings borrowed
+ * (valid until the next mutating call); free only the array. */
+typedef struct SecretVersionInfo {
+        uint32_t version;
+        uint64_t set;            /* µs since the epoch */
+        const char *by;          /* "" when not known */
+        uint32_t key_id;
+} SecretVersionInfo;
+int vault_list_versions(Vault *v, const char *org, const char *id, SecretVersionInfo **ret, size_t *ret_n,
+                        OvError *e);
+/* A new version whose value is kept version `version`'s, made inside the
+ * vault (no value is returned); references, id and name stay. NotFound for
+ * a version not kept, InvalidArgs for the current one. */
+int vault_rollback(Vault *v, const char *org, const char *id, uint32_t version, const char *by,
+                   uint32_t *ret_version, OvError *e);
 /* The same checks as vault_add/vault_update, in the same order, with the
  * same errors, writing nothing (the page's "Next"). name may be NULL or ""
  * (not chosen yet): then only the name's checks are skipped. */

@@ -152,19 +152,21 @@ static void ad_put_be32(unsigned char *ad, size_t *pos, uint32_t v) {
         ad[(*pos)++] = (unsigned char) v;
 }
 
-static void ad_put_label(unsigned char *ad, size_t *pos, const char *label) {
+static void ad_put_label(unsigned char *ad, size_t *pos, const char *label, uint8_t format) {
         size_t n = strlen(label);
         memcpy(ad + *pos, label, n);
         *pos += n;
-        ad[(*pos)++] = OV_FORMAT_VERSION;
+        ad[(*pos)++] = format;
 }
 
+/* version 0: format 1's AD (no version); else format 2's, which ends with
+ * the value's version, so a kept earlier value can't pass for a later one. */
 static int record_ad(unsigned char ad[AD_MAX], size_t *ret_len,
-                     const char *org, const char *id, const char *type, uint32_t key_id) {
+                     const char *org, const char *id, const char *type, uint32_t key_id, uint32_t version) {
         size_t pos = 0;
         int r;
 
-        ad_put_label(ad, &pos, RECORD_AD_LABEL);
+        ad_put_label(ad, &pos, RECORD_AD_LABEL, version == 0 ? 1 : OV_RECORD_FORMAT);
         r = ad_put_string(ad, &pos, org);
         if (r < 0)
                 return r;
@@ -175,6 +177,8 @@ static int record_ad(unsigned char ad[AD_MAX], size_t *ret_len,
         if (r < 0)
                 return r;
         ad_put_be32(ad, &pos, key_id);
+        if (version != 0)
+                ad_put_be32(ad, &pos, version);
         *ret_len = pos;
         return 0;
 }
@@ -183,7 +187,7 @@ static int orgkey_ad(unsigned char ad[AD_MAX], size_t *ret_len, const char *org,
         size_t pos = 0;
         int r;
 
-        ad_put_label(ad, &pos, ORGKEY_AD_LABEL);
+        ad_put_label(ad, &pos, ORGKEY_AD_LABEL, OV_FORMAT_VERSION);
         r = ad_put_string(ad, &pos, org);
         if (r < 0)
                 return r;
@@ -308,22 +312,36 @@ int crypto_seal_record(const OvKey *data_key, uint32_t key_id,
                        const char *org, const char *id, const char *type,
                        const void *plain, size_t plain_len,
                        char **ret_nonce_b64, char **ret_ct_b64) {
-        unsigned char ad[AD_MAX];
-        size_t ad_len = 0;
-        int r;
-
-        if (!data_key || (!plain && plain_len > 0) || !ret_nonce_b64 || !ret_ct_b64)
-                return -EINVAL;
-        r = record_ad(ad, &ad_len, org, id, type, key_id);
-        if (r < 0)
-                return r;
-        return aead_seal_b64(data_key->bytes, ad, ad_len, plain, plain_len, ret_nonce_b64, ret_ct_b64);
+        return crypto_seal_value(data_key, key_id, org, id, type, 0, plain, plain_len, ret_nonce_b64, ret_ct_b64);
 }
 
 int crypto_open_record(const OvKey *data_key, uint32_t key_id,
                        const char *org, const char *id, const char *type,
                        const char *nonce_b64, const char *ct_b64,
                        char **ret_plain, size_t *ret_plain_len) {
+        return crypto_open_value(data_key, key_id, org, id, type, 0, nonce_b64, ct_b64, ret_plain, ret_plain_len);
+}
+
+int crypto_seal_value(const OvKey *data_key, uint32_t key_id,
+                      const char *org, const char *id, const char *type, uint32_t version,
+                      const void *plain, size_t plain_len,
+                      char **ret_nonce_b64, char **ret_ct_b64) {
+        unsigned char ad[AD_MAX];
+        size_t ad_len = 0;
+        int r;
+
+        if (!data_key || (!plain && plain_len > 0) || !ret_nonce_b64 || !ret_ct_b64)
+                return -EINVAL;
+        r = record_ad(ad, &ad_len, org, id, type, key_id, version);
+        if (r < 0)
+                return r;
+        return aead_seal_b64(data_key->bytes, ad, ad_len, plain, plain_len, ret_nonce_b64, ret_ct_b64);
+}
+
+int crypto_open_value(const OvKey *data_key, uint32_t key_id,
+                      const char *org, const char *id, const char *type, uint32_t version,
+                      const char *nonce_b64, const char *ct_b64,
+                      char **ret_plain, size_t *ret_plain_len) {
         unsigned char ad[AD_MAX], nonce[AEAD_NONCE_BYTES], ct_buf[CT_STACK_BYTES], *ct = NULL;
         _cleanup_free_ unsigned char *ct_heap = NULL;
         size_t ad_len = 0, ct_len = 0;
@@ -332,7 +350,7 @@ int crypto_open_record(const OvKey *data_key, uint32_t key_id,
 
         if (!data_key || !ret_plain)
                 return -EINVAL;
-        r = record_ad(ad, &ad_len, org, id, type, key_id);
+        r = record_ad(ad, &ad_len, org, id, type, key_id, version);
         if (r < 0)
                 return r;
         r = decode_nonce(nonce_b64, nonce);

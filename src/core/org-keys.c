@@ -267,9 +267,15 @@ static uint32_t org_next_key_id(const VaultOrg *o) {
         for (size_t i = 0; i < o->n; i++)
                 if (o->by_id[i]->key_id > max)
                         max = o->by_id[i]->key_id;
-        for (size_t i = 0; i < o->n_trash; i++)
-                if (o->trash[i]->key_id > max)
-                        max = o->trash[i]->key_id;
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < (pass == 0 ? o->n : o->n_trash); i++) {
+                        const Secret *s = pass == 0 ? o->by_id[i] : o->trash[i];
+                        if (s->key_id > max)
+                                max = s->key_id;
+                        for (size_t j = 0; j < s->n_previous; j++)
+                                if (s->previous[j].key_id > max)
+                                        max = s->previous[j].key_id;
+                }
         return max + 1;
 }
 
@@ -321,8 +327,8 @@ static int org_add_key(Vault *v, VaultOrg *o, OvError *e) {
         return 0;
 }
 
-int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, json_t *fields,
-                    uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e) {
+int org_seal_plain(Vault *v, VaultOrg *o, const char *id, const char *type, uint32_t version, const char *plain,
+                   size_t len, uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e) {
         const OvKey *key = NULL;
         uint32_t key_id;
         int r;
@@ -339,10 +345,7 @@ int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, jso
         r = org_data_key(v, o, key_id, &key, e);
         if (r < 0)
                 return r;
-        _cleanup_secret_free_ char *plain = json_dumps(fields, JSON_COMPACT);
-        if (!plain)
-                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        r = crypto_seal_record(key, key_id, o->name, id, type, plain, strlen(plain), ret_nonce, ret_ct);
+        r = crypto_seal_value(key, key_id, o->name, id, type, version, plain, len, ret_nonce, ret_ct);
         if (r < 0)
                 return ov_error_set(e, r == -ENOMEM ? OV_ERR_NO_MEMORY : OV_ERR_INVALID_ARGS,
                                     "Cannot seal the value: %s", strerror(-r));
@@ -350,52 +353,146 @@ int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, jso
         return 0;
 }
 
-int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, size_t *ret_len, OvError *e) {
+int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, uint32_t version, json_t *fields,
+                    uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e) {
+        _cleanup_secret_free_ char *plain = json_dumps(fields, JSON_COMPACT);
+        if (!plain)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        return org_seal_plain(v, o, id, type, version, plain, strlen(plain), ret_key_id, ret_nonce, ret_ct, e);
+}
+
+/* Opens one sealed value of s: version 0 means format 1's AD. */
+static int org_open_sealed(Vault *v, VaultOrg *o, const Secret *s, uint32_t key_id, uint32_t version,
+                           const char *nonce, const char *ct, char **ret_plain, size_t *ret_len, OvError *e) {
         const OvKey *key = NULL;
-        int r = org_data_key(v, o, s->key_id, &key, e);
+        int r = org_data_key(v, o, key_id, &key, e);
         if (r < 0)
                 return r;
-        r = crypto_open_record(key, s->key_id, o->name, s->id, s->type, s->nonce, s->ciphertext, ret_plain, ret_len);
+        r = crypto_open_value(key, key_id, o->name, s->id, s->type, version, nonce, ct, ret_plain, ret_len);
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         if (r < 0)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE,
-                                    "The value of %s/%s does not open: the record was tampered with or moved",
-                                    o->name, s->id);
+                                    "Version %u of %s/%s does not open: the record was tampered with or moved",
+                                    version ?: s->version, o->name, s->id);
         return 0;
 }
 
-/* Re-seals one secret's value under key `to` and writes it where it lives:
- * its record, or its trash entry. */
-static int reseal_secret(Vault *v, VaultOrg *o, Secret *s, uint32_t to, const OvKey *new_key, OvError *e) {
-        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, size_t *ret_len, OvError *e) {
+        return org_open_sealed(v, o, s, s->key_id, s->legacy_ad ? 0 : s->version, s->nonce, s->ciphertext,
+                               ret_plain, ret_len, e);
+}
+
+int org_open_previous(Vault *v, VaultOrg *o, const Secret *s, const SecretValue *p, char **ret_plain,
+                      size_t *ret_len, OvError *e) {
+        return org_open_sealed(v, o, s, p->key_id, p->version, p->nonce, p->ciphertext, ret_plain, ret_len, e);
+}
+
+static bool secret_under(const Secret *s, uint32_t key_id) {
+        if (s->legacy_ad || s->key_id != key_id)
+                return false;
+        for (size_t i = 0; i < s->n_previous; i++)
+                if (s->previous[i].key_id != key_id)
+                        return false;
+        return true;
+}
+
+/* Opens and re-seals one value under `key` (id `to`), as `version`. */
+static int reseal_one(Vault *v, VaultOrg *o, const Secret *s, const OvKey *key, uint32_t to, uint32_t from_key,
+                      uint32_t from_version, uint32_t version, const char *nonce, const char *ct, char **ret_nonce,
+                      char **ret_ct, OvError *e) {
         char *plain = NULL;
         size_t len = 0;
-        int r;
-
-        if (s->key_id == to)
-                return 0;
-        r = org_open_value(v, o, s, &plain, &len, e);
+        int r = org_open_sealed(v, o, s, from_key, from_version, nonce, ct, &plain, &len, e);
         if (r < 0)
                 return r;
-        r = crypto_seal_record(new_key, to, o->name, s->id, s->type, plain, len, &nonce, &ct);
+        r = crypto_seal_value(key, to, o->name, s->id, s->type, version, plain, len, ret_nonce, ret_ct);
         crypto_free_plain(plain);
         if (r < 0)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot re-seal %s/%s: %s", o->name, s->id, strerror(-r));
+        return 0;
+}
+
+static void free_values(SecretValue *a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                secret_value_clear(&a[i]);
+        free(a);
+}
+
+int org_reseal_secret(Vault *v, VaultOrg *o, Secret *s, uint32_t to, OvError *e) {
+        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+        SecretValue *previous = NULL;
+        const OvKey *key = NULL;
+        int r;
+
+        if (secret_under(s, to))
+                return 0;
+        r = org_data_key(v, o, to, &key, e);
+        if (r < 0)
+                return r;
+        /* The current value (format 1's AD is migrated on the way) and
+         * every kept earlier one, each with the AD of its own version. */
+        r = reseal_one(v, o, s, key, to, s->key_id, s->legacy_ad ? 0 : s->version, s->version, s->nonce,
+                       s->ciphertext, &nonce, &ct, e);
+        if (r < 0)
+                return r;
+        if (s->n_previous > 0 && !(previous = calloc(s->n_previous, sizeof(SecretValue))))
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        for (size_t i = 0; i < s->n_previous; i++) {
+                const SecretValue *p = &s->previous[i];
+                previous[i] = (SecretValue) { .version = p->version, .key_id = to, .set = p->set, .by = strdup(p->by ?: "") };
+                r = previous[i].by ? reseal_one(v, o, s, key, to, p->key_id, p->version, p->version, p->nonce,
+                                                p->ciphertext, &previous[i].nonce, &previous[i].ciphertext, e)
+                                   : ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+                if (r < 0) {
+                        free_values(previous, i + 1);
+                        return r;
+                }
+        }
         Secret resealed = *s;
         resealed.key_id = to;
         resealed.nonce = nonce;
         resealed.ciphertext = ct;
+        resealed.legacy_ad = false;
+        resealed.previous = previous;
         r = s->deleted ? store_op_save_trashed(v->store, o->name, &resealed)
                        : org_save_record(v, o, &resealed, &s->stamp);
-        if (r < 0)
+        if (r < 0) {
+                free_values(previous, s->n_previous);
                 return storage_error(e, r, s->deleted ? "write the trash entry" : "write record", o->name, s->id);
+        }
         free(s->nonce);
         free(s->ciphertext);
+        free_values(s->previous, s->n_previous);
+        s->previous = previous;
         s->nonce = TAKE_PTR(nonce);
         s->ciphertext = TAKE_PTR(ct);
         s->key_id = to;
+        s->legacy_ad = false;
         return 0;
+}
+
+void org_migrate_records(Vault *v, VaultOrg *o) {
+        unsigned n = 0, failed = 0;
+        OvError e = {};
+
+        if (!v->master || o->keys_error || o->keys.n_keys == 0)
+                return;
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < (pass == 0 ? o->n : o->n_trash); i++) {
+                        Secret *s = pass == 0 ? o->by_id[i] : o->trash[i];
+                        if (!s->legacy_ad)
+                                continue;
+                        if (org_reseal_secret(v, o, s, org_sealing_key_id(o), &e) < 0) {
+                                failed++;
+                                log_error("Org %s: cannot migrate %s to record format %d: %s", o->name, s->id,
+                                          OV_RECORD_FORMAT, e.message);
+                        } else
+                                n++;
+                }
+        if (n > 0)
+                log_info("Org %s: migrated %u record(s) to format %d", o->name, n, OV_RECORD_FORMAT);
+        (void) failed;
 }
 
 /* Re-seals every record and trash entry still under an older key, then
@@ -410,12 +507,12 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < o->n; i++) {
-                r = reseal_secret(v, o, o->by_id[i], to, new_key, e);
+                r = org_reseal_secret(v, o, o->by_id[i], to, e);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < o->n_trash; i++) {
-                r = reseal_secret(v, o, o->trash[i], to, new_key, e);
+                r = org_reseal_secret(v, o, o->trash[i], to, e);
                 if (r < 0)
                         return r;
         }

@@ -16,9 +16,26 @@
  * plus the tag, with room to spare. */
 #define CIPHERTEXT_B64_MAX (1024 * 1024)
 
+void secret_value_clear(SecretValue *v) {
+        free(v->nonce);
+        free(v->ciphertext);
+        free(v->by);
+        *v = (SecretValue) {};
+}
+
+uint64_t secret_rotate_by(const Secret *s) {
+        if (s->rotate_every == 0)
+                return 0;
+        return s->value_set > UINT64_MAX - s->rotate_every ? UINT64_MAX : s->value_set + s->rotate_every;
+}
+
 void secret_free(Secret *s) {
         if (!s)
                 return;
+        for (size_t i = 0; i < s->n_previous; i++)
+                secret_value_clear(&s->previous[i]);
+        free(s->previous);
+        free(s->value_by);
         free(s->id);
         free(s->name);
         free(s->type);
@@ -33,19 +50,11 @@ void secret_free(Secret *s) {
         free(s);
 }
 
-json_t *secret_to_json(const Secret *s, const char *org) {
-        _cleanup_json_ json_t *refs = json_array();
-        if (!refs)
-                return NULL;
-        for (size_t i = 0; i < s->n_refs; i++)
-                if (json_array_append_new(refs, json_pack("{s:s, s:s, s:I}",
-                                                          "feature", s->refs[i].feature,
-                                                          "target", s->refs[i].target,
-                                                          "created", (json_int_t) s->refs[i].created)) < 0)
-                        return NULL;
-
+/* A record not yet migrated keeps format 1's shape: its value's AD says
+ * format 1, and format 1 has no room for versions or reminders. */
+static json_t *secret_to_json_v1(const Secret *s, const char *org, json_t *refs) {
         return json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:O, s:{s:s, s:I, s:s, s:s}}",
-                         "format", OV_FORMAT_VERSION,
+                         "format", 1,
                          "org", org,
                          "id", s->id,
                          "name", s->name,
@@ -59,6 +68,52 @@ json_t *secret_to_json(const Secret *s, const char *org) {
                          "key_id", (json_int_t) s->key_id,
                          "nonce", s->nonce,
                          "ciphertext", s->ciphertext);
+}
+
+json_t *secret_to_json(const Secret *s, const char *org) {
+        _cleanup_json_ json_t *refs = json_array(), *previous = json_array();
+        if (!refs || !previous)
+                return NULL;
+        for (size_t i = 0; i < s->n_refs; i++)
+                if (json_array_append_new(refs, json_pack("{s:s, s:s, s:I}",
+                                                          "feature", s->refs[i].feature,
+                                                          "target", s->refs[i].target,
+                                                          "created", (json_int_t) s->refs[i].created)) < 0)
+                        return NULL;
+        if (s->legacy_ad)
+                return secret_to_json_v1(s, org, refs);
+        for (size_t i = 0; i < s->n_previous; i++) {
+                const SecretValue *p = &s->previous[i];
+                if (json_array_append_new(previous, json_pack("{s:I, s:s, s:I, s:s, s:s, s:I, s:s}",
+                                                              "version", (json_int_t) p->version,
+                                                              "alg", RECORD_ALG,
+                                                              "key_id", (json_int_t) p->key_id,
+                                                              "nonce", p->nonce,
+                                                              "ciphertext", p->ciphertext,
+                                                              "set", (json_int_t) p->set,
+                                                              "by", p->by ?: "")) < 0)
+                        return NULL;
+        }
+        return json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:O, s:{s:s, s:I, s:s, s:s, s:I, s:s}, s:O}",
+                         "format", OV_RECORD_FORMAT,
+                         "org", org,
+                         "id", s->id,
+                         "name", s->name,
+                         "type", s->type,
+                         "created", (json_int_t) s->created,
+                         "updated", (json_int_t) s->updated,
+                         "version", (json_int_t) s->version,
+                         "expires", (json_int_t) s->expires,
+                         "rotate_every", (json_int_t) s->rotate_every,
+                         "references", refs,
+                         "value",
+                         "alg", RECORD_ALG,
+                         "key_id", (json_int_t) s->key_id,
+                         "nonce", s->nonce,
+                         "ciphertext", s->ciphertext,
+                         "set", (json_int_t) s->value_set,
+                         "by", s->value_by ?: "",
+                         "previous", previous);
 }
 
 static int fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
@@ -186,14 +241,21 @@ static int parse_references(json_t *a, Secret *s, char **ret_error) {
         return 0;
 }
 
-static int parse_value(json_t *v, Secret *s, char **ret_error) {
-        static const char *const keys[] = { "alg", "key_id", "nonce", "ciphertext" };
-        const char *alg = NULL, *nonce = NULL, *ct = NULL;
-        uint64_t key_id = 0;
+static bool set_by_valid(const char *s) {
+        return s && strlen(s) <= OV_SET_BY_MAX && (!*s || utf8_text_valid(s, NULL));
+}
+
+/* A sealed value's keys: format 1's four, format 2's six (with when and by
+ * whom it was set), and a kept earlier value's seven (with its version). */
+static int parse_sealed(json_t *v, const char *what, unsigned format, bool with_version, SecretValue *ret,
+                        char **ret_error) {
+        static const char *const keys[] = { "alg", "key_id", "nonce", "ciphertext", "set", "by", "version" };
+        const char *alg = NULL, *nonce = NULL, *ct = NULL, *by = "";
+        uint64_t key_id = 0, set = 0, version = 0;
         size_t n;
         int r;
 
-        r = check_keys(v, "\"value\"", keys, ELEMENTSOF(keys), ret_error);
+        r = check_keys(v, what, keys, format == 1 ? 4 : with_version ? 7 : 6, ret_error);
         if (r < 0)
                 return r;
         if (get_string(v, "alg", &alg, ret_error) < 0 ||
@@ -201,37 +263,91 @@ static int parse_value(json_t *v, Secret *s, char **ret_error) {
             get_string(v, "nonce", &nonce, ret_error) < 0 ||
             get_string(v, "ciphertext", &ct, ret_error) < 0)
                 return -EBADMSG;
+        if (format != 1 && (get_uint(v, "set", 0, INT64_MAX, &set, ret_error) < 0 ||
+                            get_string(v, "by", &by, ret_error) < 0))
+                return -EBADMSG;
+        if (with_version && get_uint(v, "version", 1, UINT32_MAX, &version, ret_error) < 0)
+                return -EBADMSG;
         if (strcmp(alg, RECORD_ALG) != 0)
                 return fail(ret_error, "unknown \"alg\"");
         if (!b64_shape_valid(nonce, 64, &n) || n != NONCE_BYTES)
                 return fail(ret_error, "\"nonce\" is not %d bytes of base64", NONCE_BYTES);
         if (!b64_shape_valid(ct, CIPHERTEXT_B64_MAX, &n) || n < TAG_BYTES)
                 return fail(ret_error, "\"ciphertext\" is not valid base64 of a sealed value");
+        if (!set_by_valid(by))
+                return fail(ret_error, "\"by\" is not text of at most %d bytes", OV_SET_BY_MAX);
 
-        s->key_id = (uint32_t) key_id;
-        s->nonce = strdup(nonce);
-        s->ciphertext = strdup(ct);
-        if (!s->nonce || !s->ciphertext)
+        ret->version = (uint32_t) version;
+        ret->key_id = (uint32_t) key_id;
+        ret->set = set;
+        ret->nonce = strdup(nonce);
+        ret->ciphertext = strdup(ct);
+        ret->by = strdup(by);
+        if (!ret->nonce || !ret->ciphertext || !ret->by)
                 return -ENOMEM;
+        return 0;
+}
+
+static int parse_value(json_t *v, unsigned format, Secret *s, char **ret_error) {
+        SecretValue val = {};
+        int r = parse_sealed(v, "\"value\"", format, false, &val, ret_error);
+        if (r < 0) {
+                secret_value_clear(&val);
+                return r;
+        }
+        s->key_id = val.key_id;
+        s->nonce = TAKE_PTR(val.nonce);
+        s->ciphertext = TAKE_PTR(val.ciphertext);
+        s->value_by = TAKE_PTR(val.by);
+        s->value_set = format == 1 ? s->updated : val.set;
+        return 0;
+}
+
+/* Earlier values, newest first, each older than the one before. */
+static int parse_previous(json_t *a, Secret *s, char **ret_error) {
+        if (!json_is_array(a))
+                return fail(ret_error, "\"previous\" is not an array");
+        size_t n = json_array_size(a);
+        if (n > OV_VERSIONS_MAX)
+                return fail(ret_error, "more than %d earlier values", OV_VERSIONS_MAX);
+        if (n == 0)
+                return 0;
+        s->previous = calloc(n, sizeof(SecretValue));
+        if (!s->previous)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int r = parse_sealed(json_array_get(a, i), "an earlier value", OV_RECORD_FORMAT, true,
+                                     &s->previous[i], ret_error);
+                s->n_previous++;
+                if (r < 0)
+                        return r;
+                uint32_t above = i == 0 ? s->version : s->previous[i - 1].version;
+                if (s->previous[i].version >= above)
+                        return fail(ret_error, "earlier value %zu is not older than the one before it", i);
+        }
         return 0;
 }
 
 int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error) {
         static const char *const keys[] = {
                 "format", "org", "id", "name", "type", "created", "updated", "version", "references", "value",
+                "expires", "rotate_every", "previous",
         };
         _cleanup_secret_ Secret *s = NULL;
         const char *j_org = NULL, *id = NULL, *name = NULL, *type = NULL;
         uint64_t format = 0, version = 0;
         int r;
 
-        r = check_keys(j, "the record", keys, ELEMENTSOF(keys), ret_error);
-        if (r < 0)
-                return r;
+        /* The format first: it says which keys the record must have. */
+        if (!json_is_object(j))
+                return fail(ret_error, "the record is not an object");
         if (get_uint(j, "format", 0, UINT32_MAX, &format, ret_error) < 0)
                 return -EBADMSG;
-        if (format != OV_FORMAT_VERSION)
+        if (format != 1 && format != OV_RECORD_FORMAT)
                 return fail(ret_error, "unsupported format %llu", (unsigned long long) format);
+        r = check_keys(j, "the record", keys, format == 1 ? 10 : ELEMENTSOF(keys), ret_error);
+        if (r < 0)
+                return r;
 
         s = calloc(1, sizeof(Secret));
         if (!s)
@@ -244,6 +360,10 @@ int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error)
             get_uint(j, "updated", 0, INT64_MAX, &s->updated, ret_error) < 0 ||
             get_uint(j, "version", 1, UINT32_MAX, &version, ret_error) < 0)
                 return -EBADMSG;
+        if (format != 1 && (get_uint(j, "expires", 0, INT64_MAX, &s->expires, ret_error) < 0 ||
+                            get_uint(j, "rotate_every", 0, INT64_MAX, &s->rotate_every, ret_error) < 0))
+                return -EBADMSG;
+        s->legacy_ad = format == 1;
         if (!org || strcmp(j_org, org) != 0)
                 return fail(ret_error, "record belongs to another org");
         if (!secret_id_valid(id))
@@ -262,9 +382,14 @@ int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error)
         r = parse_references(json_object_get(j, "references"), s, ret_error);
         if (r < 0)
                 return r;
-        r = parse_value(json_object_get(j, "value"), s, ret_error);
+        r = parse_value(json_object_get(j, "value"), (unsigned) format, s, ret_error);
         if (r < 0)
                 return r;
+        if (format != 1) {
+                r = parse_previous(json_object_get(j, "previous"), s, ret_error);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = s;
         s = NULL;
@@ -294,6 +419,20 @@ int secret_check(const Secret *s, char **ret_error) {
                 return fail(ret_error, "\"nonce\" is not %d bytes of base64", NONCE_BYTES);
         if (!s->ciphertext || !b64_shape_valid(s->ciphertext, CIPHERTEXT_B64_MAX, &n) || n < TAG_BYTES)
                 return fail(ret_error, "\"ciphertext\" is not valid base64 of a sealed value");
+        if (s->expires > INT64_MAX || s->rotate_every > INT64_MAX || s->value_set > INT64_MAX ||
+            !set_by_valid(s->value_by ?: ""))
+                return fail(ret_error, "a number is out of range");
+        if (s->n_previous > OV_VERSIONS_MAX || (s->legacy_ad && (s->n_previous > 0 || s->expires || s->rotate_every)))
+                return fail(ret_error, "bad earlier values");
+        for (size_t i = 0; i < s->n_previous; i++) {
+                const SecretValue *p = &s->previous[i];
+                uint32_t above = i == 0 ? s->version : s->previous[i - 1].version;
+                if (p->version == 0 || p->version >= above || p->key_id == 0 || p->set > INT64_MAX ||
+                    !set_by_valid(p->by ?: "") || !p->nonce || !b64_shape_valid(p->nonce, 64, &n) ||
+                    n != NONCE_BYTES || !p->ciphertext || !b64_shape_valid(p->ciphertext, CIPHERTEXT_B64_MAX, &n) ||
+                    n < TAG_BYTES)
+                        return fail(ret_error, "earlier value %zu is invalid", i);
+        }
         if (s->n_refs > OV_REFERENCES_MAX)
                 return fail(ret_error, "more than %d references", OV_REFERENCES_MAX);
         for (size_t i = 0; i < s->n_refs; i++) {

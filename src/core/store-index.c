@@ -13,13 +13,19 @@
 #include "store.h"
 
 #define INDEX_MAGIC "OVINDEX\n"
-#define INDEX_VERSION 1
+#define INDEX_VERSION 2
 #define INDEX_SUM_BYTES crypto_generichash_BYTES        /* BLAKE2b-256 */
 #define INDEX_HEADER_MIN (8 + 4 + 4 + 4)                /* magic, version, org length, count */
 /* Fixed part of an entry: stamp (8+8+8+4), created, updated, version,
  * key_id, the lengths of its five strings and the reference count. */
-#define ENTRY_FIXED (28 + 8 + 8 + 4 + 4 + 5 * 4 + 4)
+#define ENTRY_FIXED (28 + 8 + 8 + 4 + 4 + 5 * 4 + 4 + LIFE_FIXED)
 #define REF_FIXED (4 + 4 + 8)
+/* Version 2's tail of an entry: flags, expires, rotate_every, value_set,
+ * the length of value_by and the count of earlier values; then each of
+ * those: version, key_id, set and the lengths of its three strings. */
+#define LIFE_FIXED (4 + 8 + 8 + 8 + 4 + 4)
+#define PREVIOUS_FIXED (4 + 4 + 8 + 3 * 4)
+#define FLAG_LEGACY_AD 1u
 /* Bytes per string field; secret_check() then applies the exact rules. */
 #define NAME_BYTES_MAX (OV_NAME_MAX * 4)
 #define NONCE_B64_MAX 64
@@ -32,6 +38,10 @@ static size_t entry_size(const Secret *s) {
                    strlen(s->ciphertext);
         for (size_t i = 0; i < s->n_refs; i++)
                 n += REF_FIXED + strlen(s->refs[i].feature) + strlen(s->refs[i].target);
+        n += strlen(s->value_by ?: "");
+        for (size_t i = 0; i < s->n_previous; i++)
+                n += PREVIOUS_FIXED + strlen(s->previous[i].nonce) + strlen(s->previous[i].ciphertext) +
+                     strlen(s->previous[i].by ?: "");
         return n;
 }
 
@@ -73,6 +83,21 @@ static uint8_t *put_entry(uint8_t *p, const Secret *s) {
                 p = put_str(p, s->refs[i].feature);
                 p = put_str(p, s->refs[i].target);
                 p = put_u64(p, s->refs[i].created);
+        }
+        p = put_u32(p, s->legacy_ad ? FLAG_LEGACY_AD : 0);
+        p = put_u64(p, s->expires);
+        p = put_u64(p, s->rotate_every);
+        p = put_u64(p, s->value_set);
+        p = put_str(p, s->value_by ?: "");
+        p = put_u32(p, (uint32_t) s->n_previous);
+        for (size_t i = 0; i < s->n_previous; i++) {
+                const SecretValue *v = &s->previous[i];
+                p = put_u32(p, v->version);
+                p = put_u32(p, v->key_id);
+                p = put_u64(p, v->set);
+                p = put_str(p, v->nonce);
+                p = put_str(p, v->ciphertext);
+                p = put_str(p, v->by ?: "");
         }
         return p;
 }
@@ -209,6 +234,37 @@ static int get_refs(Cursor *c, Secret *s, char **ret_error) {
         return 0;
 }
 
+/* Version 2's tail: reminders, who set the value, the earlier values. */
+static int get_life(Cursor *c, Secret *s, char **ret_error) {
+        uint32_t flags, n;
+
+        if (!get_u32(c, &flags) || (flags & ~FLAG_LEGACY_AD) || !get_u64(c, &s->expires) ||
+            !get_u64(c, &s->rotate_every) || !get_u64(c, &s->value_set))
+                return index_fail(ret_error, "malformed entry");
+        s->legacy_ad = flags & FLAG_LEGACY_AD;
+        if (get_str(c, OV_SET_BY_MAX, &s->value_by) < 0)
+                return -ENOMEM;
+        if (!s->value_by || !get_u32(c, &n) || n > OV_VERSIONS_MAX)
+                return index_fail(ret_error, "malformed entry");
+        if (n == 0)
+                return 0;
+        s->previous = calloc(n, sizeof(SecretValue));
+        if (!s->previous)
+                return -ENOMEM;
+        while (s->n_previous < n) {
+                SecretValue *v = &s->previous[s->n_previous++];     /* counted first: secret_free frees it */
+                if (!get_u32(c, &v->version) || !get_u32(c, &v->key_id) || !get_u64(c, &v->set))
+                        return index_fail(ret_error, "malformed earlier value");
+                if (get_str(c, NONCE_B64_MAX, &v->nonce) < 0 ||
+                    (v->nonce && get_str(c, CIPHERTEXT_B64_MAX, &v->ciphertext) < 0) ||
+                    (v->ciphertext && get_str(c, OV_SET_BY_MAX, &v->by) < 0))
+                        return -ENOMEM;
+                if (!v->by)
+                        return index_fail(ret_error, "malformed earlier value");
+        }
+        return 0;
+}
+
 /* Steps over a string, the way get_str reads one. */
 static bool skip_str(Cursor *c, size_t max) {
         uint32_t n;
@@ -230,6 +286,14 @@ static bool skip_entry_rest(Cursor *c) {
                 return false;
         for (uint32_t i = 0; i < n_refs; i++)
                 if (!skip_str(c, OV_REFERENCE_TEXT_MAX) || !skip_str(c, OV_REFERENCE_TEXT_MAX) || !get_u64(c, &u64))
+                        return false;
+        uint32_t n_previous;
+        if (!get_u32(c, &u32) || !get_u64(c, &u64) || !get_u64(c, &u64) || !get_u64(c, &u64) ||
+            !skip_str(c, OV_SET_BY_MAX) || !get_u32(c, &n_previous) || n_previous > OV_VERSIONS_MAX)
+                return false;
+        for (uint32_t i = 0; i < n_previous; i++)
+                if (!get_u32(c, &u32) || !get_u32(c, &u32) || !get_u64(c, &u64) || !skip_str(c, NONCE_B64_MAX) ||
+                    !skip_str(c, CIPHERTEXT_B64_MAX) || !skip_str(c, OV_SET_BY_MAX))
                         return false;
         return true;
 }
@@ -276,6 +340,9 @@ static int get_entry(Cursor *c, org_index_keep_t keep, void *userdata, char *id,
         if (!s->ciphertext)
                 return index_fail(ret_error, "malformed entry");
         r = get_refs(c, s, ret_error);
+        if (r < 0)
+                return r;
+        r = get_life(c, s, ret_error);
         if (r < 0)
                 return r;
         r = secret_check(s, ret_error);

@@ -49,6 +49,7 @@ struct Vault {
         vault_event_cb event_cb;
         void *event_userdata;
         unsigned trash_days;     /* 0: the trash is never purged by age */
+        unsigned keep_versions;  /* earlier values kept per secret */
         uint64_t (*clock)(void); /* NULL: now_usec(); tests inject one */
 };
 
@@ -75,6 +76,15 @@ int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_
 /* A failed store call as the named error (NoMemory or StorageFailure). */
 int storage_error(OvError *e, int r, const char *what, const char *org, const char *id);
 
+/* vault-versions.c: kept versions */
+
+/* Makes (key_id, *nonce, *ct), sealed as version s->version + 1, the
+ * current value of s: the value it replaces becomes the newest earlier one
+ * and those beyond keep_versions are dropped, durably first. Takes *nonce
+ * and *ct on success. */
+int org_replace_value(Vault *v, VaultOrg *o, Secret *s, uint32_t key_id, char **nonce, char **ct,
+                      const SecretOptions *opts, uint32_t *ret_version, OvError *e);
+
 /* vault-trash.c: the org's trash */
 
 /* Moves a live secret to the trash (durably first; it replaces an older
@@ -90,10 +100,23 @@ void org_free_trash(VaultOrg *o);
 int org_keys_usable(Vault *v, VaultOrg *o, OvError *e);
 /* Seals the fields' compact JSON under the org's sealing key, making the
  * org's first key when it has none. */
-int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, json_t *fields,
+int org_seal_fields(Vault *v, VaultOrg *o, const char *id, const char *type, uint32_t version, json_t *fields,
                     uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e);
+/* The same for plaintext already in hand (a rollback's earlier value). */
+int org_seal_plain(Vault *v, VaultOrg *o, const char *id, const char *type, uint32_t version, const char *plain,
+                   size_t len, uint32_t *ret_key_id, char **ret_nonce, char **ret_ct, OvError *e);
 /* The secret's decrypted fields (free with crypto_free_plain). */
 int org_open_value(Vault *v, VaultOrg *o, const Secret *s, char **ret_plain, size_t *ret_len, OvError *e);
+/* One kept earlier value's fields. */
+int org_open_previous(Vault *v, VaultOrg *o, const Secret *s, const SecretValue *p, char **ret_plain,
+                      size_t *ret_len, OvError *e);
+/* Re-seals s's value and kept earlier values under key `to` and writes it
+ * (record or trash entry): no-op when all are under it already. */
+int org_reseal_secret(Vault *v, VaultOrg *o, Secret *s, uint32_t to, OvError *e);
+/* Records still in format 1 (read from an older orgvault) are re-sealed
+ * with format 2's AD and rewritten, once the keys are there (at load or
+ * unseal). Logs the outcome; a failure leaves the record readable as is. */
+void org_migrate_records(Vault *v, VaultOrg *o);
 /* New data key, every record re-sealed under it, old keys dropped. */
 int org_rotate_keys(Vault *v, VaultOrg *o, OvError *e);
 /* The step that makes a read path write: an org whose org.json says a

@@ -235,6 +235,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         /* A crash during RotateKeys left org.json saying so: finish it now,
          * the one write a read path makes (vault.h). */
         org_resume_rotation(v, o);
+        org_migrate_records(v, o);
         org_expire_trash(v, o);
         *ret = TAKE_PTR(o);
         return 0;

@@ -34,6 +34,7 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         v->state_fd = -1;
         v->key_mode = cfg->key_mode;
         v->trash_days = cfg->trash_days;
+        v->keep_versions = cfg->keep_versions > OV_VERSIONS_MAX ? OV_VERSIONS_MAX : cfg->keep_versions;
         v->clock = cfg->clock;
         v->types = types;
         v->state_dir = strdup(cfg->state_dir);
@@ -121,8 +122,10 @@ int vault_unseal(Vault *v, const char *passphrase, size_t len, OvError *e) {
         v->master = k;
         crypto_key_fingerprint(v->master, v->master_fp);
 
-        for (size_t i = 0; i < v->n_orgs; i++)
+        for (size_t i = 0; i < v->n_orgs; i++) {
                 org_resume_rotation(v, v->orgs[i]);
+                org_migrate_records(v, v->orgs[i]);
+        }
         return 0;
 }
 
@@ -165,7 +168,9 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
 
         /* Only an unfiltered listing takes the whole org at once; a search or
          * a page grows its array as matches come. */
-        bool narrowed = (f->type && *f->type) || (f->feature && *f->feature) || (f->search && *f->search);
+        bool narrowed = (f->type && *f->type) || (f->feature && *f->feature) || (f->search && *f->search) ||
+                        f->due_within > 0;
+        uint64_t now = vault_now(v);
         size_t allocated = o->n > f->offset ? o->n - f->offset : 0;
         if (f->limit > 0 && f->limit < allocated)
                 allocated = f->limit;
@@ -191,6 +196,8 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
                                 continue;
                 }
                 if (f->search && *f->search && !ascii_strcase_contains(s->name, f->search))
+                        continue;
+                if (f->due_within > 0 && !secret_due(s, now, f->due_within, NULL, NULL))
                         continue;
                 if (skipped < f->offset) {
                         skipped++;
@@ -313,8 +320,47 @@ int vault_check_add(Vault *v, const char *org, const char *type, const char *nam
         return add_check(v, org, type, name && *name ? name : NULL, id, fields, &t, &o, &res, ret_warnings, e);
 }
 
+#define ROTATE_EVERY_MAX (100ULL * 365 * 86400 * 1000000)
+
+int vault_check_options(const SecretOptions *o, OvError *e) {
+        if (!o)
+                return 0;
+        if (o->has_expires && o->expires > INT64_MAX)
+                return ov_error_set(e, OV_ERR_INVALID_ARGS, "expires is µs since the epoch (0 = none)");
+        if (o->has_rotate_every && o->rotate_every > ROTATE_EVERY_MAX)
+                return ov_error_set(e, OV_ERR_INVALID_ARGS, "rotate_every is at most 100 years in µs (0 = none)");
+        if (o->set_by && (strlen(o->set_by) > OV_SET_BY_MAX || !utf8_text_valid(o->set_by, NULL)))
+                return ov_error_set(e, OV_ERR_INVALID_ARGS, "Invalid name of who sets the value");
+        return 0;
+}
+
+bool secret_due(const Secret *s, uint64_t now, uint64_t within, const char **ret_what, uint64_t *ret_when) {
+        uint64_t rotate_by = secret_rotate_by(s), limit = now > UINT64_MAX - within ? UINT64_MAX : now + within;
+        const char *what = NULL;
+        uint64_t when = 0;
+
+        if (s->expires != 0 && s->expires <= limit) {
+                what = "expires";
+                when = s->expires;
+        }
+        if (rotate_by != 0 && rotate_by <= limit && (!what || rotate_by < when)) {
+                what = "rotation";
+                when = rotate_by;
+        }
+        if (ret_what)
+                *ret_what = what;
+        if (ret_when)
+                *ret_when = when;
+        return what != NULL;
+}
+
 int vault_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
               json_t *fields, char **ret_id, char ***ret_warnings, OvError *e) {
+        return vault_add_with(v, org, type, name, id, fields, NULL, ret_id, ret_warnings, e);
+}
+
+int vault_add_with(Vault *v, const char *org, const char *type, const char *name, const char *id, json_t *fields,
+                   const SecretOptions *opts, char **ret_id, char ***ret_warnings, OvError *e) {
         _cleanup_(validation_result_clear) ValidationResult res = {};
         _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_secret_ Secret *s = NULL;
@@ -322,6 +368,9 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
         VaultOrg *o = NULL;
         int r;
 
+        r = vault_check_options(opts, e);
+        if (r < 0)
+                return r;
         r = add_check(v, org, type, name ?: "", id, fields, &t, &o, &res, &warnings, e);
         if (r < 0)
                 return r;
@@ -334,9 +383,16 @@ int vault_add(Vault *v, const char *org, const char *type, const char *name, con
         r = id && *id ? ((s->id = strdup(id)) ? 0 : -ENOMEM) : pick_id(o, name, &s->id);
         if (r < 0 || !(s->name = strdup(name)) || !(s->type = strdup(t->id)))
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        s->created = s->updated = now_usec();
+        s->created = s->updated = s->value_set = now_usec();
         s->version = 1;
-        r = org_seal_fields(v, o, s->id, s->type, res.normalized, &s->key_id, &s->nonce, &s->ciphertext, e);
+        s->value_by = strdup(opts && opts->set_by ? opts->set_by : "");
+        if (!s->value_by)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        if (opts && opts->has_expires)
+                s->expires = opts->expires;
+        if (opts && opts->has_rotate_every)
+                s->rotate_every = opts->rotate_every;
+        r = org_seal_fields(v, o, s->id, s->type, 1, res.normalized, &s->key_id, &s->nonce, &s->ciphertext, e);
         if (r < 0)
                 return r;
         r = org_save_record(v, o, s, &s->stamp);
@@ -391,38 +447,31 @@ int vault_check_update(Vault *v, const char *org, const char *id, json_t *fields
 
 int vault_update(Vault *v, const char *org, const char *id, json_t *fields,
                  uint32_t *ret_version, char ***ret_warnings, OvError *e) {
+        return vault_update_with(v, org, id, fields, NULL, ret_version, ret_warnings, e);
+}
+
+int vault_update_with(Vault *v, const char *org, const char *id, json_t *fields, const SecretOptions *opts,
+                      uint32_t *ret_version, char ***ret_warnings, OvError *e) {
         _cleanup_(validation_result_clear) ValidationResult res = {};
         _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_free_ char *nonce = NULL, *ct = NULL;
+        uint32_t key_id = 0;
         Secret *s = NULL;
         VaultOrg *o = NULL;
         int r;
 
+        r = vault_check_options(opts, e);
+        if (r < 0)
+                return r;
         r = update_check(v, org, id, fields, &o, &s, &res, &warnings, e);
         if (r < 0)
                 return r;
-
-        Secret next = *s;
-        r = org_seal_fields(v, o, s->id, s->type, res.normalized, &next.key_id, &nonce, &ct, e);
+        r = org_seal_fields(v, o, s->id, s->type, s->version + 1, res.normalized, &key_id, &nonce, &ct, e);
         if (r < 0)
                 return r;
-        next.nonce = nonce;
-        next.ciphertext = ct;
-        next.version = s->version + 1;
-        next.updated = now_usec();
-        r = org_save_record(v, o, &next, &s->stamp);
+        r = org_replace_value(v, o, s, key_id, &nonce, &ct, opts, ret_version, e);
         if (r < 0)
-                return storage_error(e, r, "write record", org, id);
-
-        free(s->nonce);
-        free(s->ciphertext);
-        s->nonce = TAKE_PTR(nonce);
-        s->ciphertext = TAKE_PTR(ct);
-        s->key_id = next.key_id;
-        s->version = next.version;
-        s->updated = next.updated;
-        if (ret_version)
-                *ret_version = s->version;
+                return r;
         if (ret_warnings)
                 *ret_warnings = TAKE_PTR(warnings);
         emit(v, VAULT_SECRET_CHANGED, o, s);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
+#include "org-keys.h"
+#include "store-backend.h"
 #include "store.h"
 #include "vault.h"
 
@@ -42,9 +44,11 @@ static void teardown(void) {
         type_registry_free(types);
 }
 
+static unsigned keep_versions = 10;
+
 static Vault *open_vault_days(unsigned trash_days) {
         VaultConfig cfg = { .state_dir = state_dir, .key_mode = KEY_MODE_KEYFILE, .trash_days = trash_days,
-                            .clock = fake_clock };
+                            .clock = fake_clock, .keep_versions = keep_versions };
         OvError e = {};
         Vault *v = NULL;
         ck_assert_msg(vault_open(&v, &cfg, types, &e) == 0, "vault_open: %s", e.message);
@@ -67,6 +71,19 @@ static void update_slack(Vault *v, const char *id, const char *token) {
         _cleanup_strv_free_ char **warnings = NULL;
         OvError e = {};
         ck_assert_msg(vault_update(v, "acme", id, f, NULL, &warnings, &e) == 0, "vault_update: %s", e.message);
+}
+
+static uint32_t update_token(Vault *v, const char *id, char c) {
+        char token[25];
+        memset(token, c, 24);
+        token[24] = 0;
+        _cleanup_json_ json_t *f = json_pack("{s:s+}", "webhook_url", SLACK_PREFIX, token);
+        _cleanup_strv_free_ char **warnings = NULL;
+        uint32_t version = 0;
+        OvError e = {};
+        ck_assert_msg(vault_update_with(v, "acme", id, f, &(SecretOptions) { .set_by = "ovt-bob" }, &version,
+                                        &warnings, &e) == 0, "vault_update: %s", e.message);
+        return version;
 }
 
 static void assert_resolves_to(Vault *v, const char *id, const char *token) {
@@ -289,6 +306,238 @@ START_TEST(test_two_entries_keep_newer) {
 }
 END_TEST
 
+static json_t *read_record(const char *rel) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", state_dir, rel);
+        json_t *j = json_load_file(path, 0, NULL);
+        ck_assert_msg(j != NULL, "cannot read %s", rel);
+        return j;
+}
+
+static void write_record(const char *rel, json_t *j) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", state_dir, rel);
+        ck_assert_int_eq(json_dump_file(j, path, JSON_COMPACT), 0);
+}
+
+static void token_of(char c, char out[25]) {
+        memset(out, c, 24);
+        out[24] = 0;
+}
+
+START_TEST(test_versions_kept_and_rolled_back) {
+        keep_versions = 3;
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        _cleanup_free_ SecretVersionInfo *l = NULL;
+        size_t n = 0;
+        uint32_t version = 0;
+        OvError e = {};
+        char token[25];
+
+        add_slack(v, "Hook", "hook", TOKEN_A);                    /* version 1 */
+        for (char c = 'b'; c <= 'f'; c++)                          /* versions 2..6 */
+                ck_assert_uint_eq(update_token(v, "hook", c), (uint32_t) (c - 'a' + 1));
+        ck_assert_int_eq(vault_list_versions(v, "acme", "hook", &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 4);                                   /* current + 3 kept */
+        for (size_t i = 0; i < n; i++)
+                ck_assert_uint_eq(l[i].version, 6 - i);
+        ck_assert_str_eq(l[0].by, "ovt-bob");
+        ck_assert_uint_eq(l[3].key_id, 1);
+        free(l);
+        l = NULL;
+        _cleanup_json_ json_t *rec = read_record("orgs/acme/secrets/hook.json");
+        ck_assert_uint_eq(json_array_size(json_object_get(rec, "previous")), 3);
+        /* Destroyed: no trace of versions 1 and 2 in the file. */
+        _cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT);
+        ck_assert_ptr_nonnull(strstr(text, "\"version\":3"));
+        for (const char *const *gone = (const char *const[]) { "\"version\":2,", "\"version\":2}",
+                                                               "\"version\":1,", "\"version\":1}", NULL };
+             *gone; gone++)
+                ck_assert_ptr_null(strstr(text, *gone));
+
+        /* Rollback to 3: a new version 7 with version 3's value. */
+        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 3, "ovt-bob", &version, &e), 0);
+        ck_assert_uint_eq(version, 7);
+        token_of('c', token);
+        assert_resolves_to(v, "hook", token);
+        ck_assert_int_eq(vault_list_versions(v, "acme", "hook", &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_uint_eq(l[0].version, 7);
+        ck_assert_uint_eq(l[3].version, 4);                        /* 3 fell off the end */
+        free(l);
+        l = NULL;
+        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 3, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 7, "ovt-bob", &version, &e), -OV_ERR_INVALID_ARGS);
+        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 99, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_rollback(v, "acme", "nope", 1, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 6, "ovt-bob", &version, &e), 0);
+        token_of('f', token);
+        assert_resolves_to(v, "hook", token);
+
+        /* keep-versions 0 keeps none (the behaviour before versions). */
+        keep_versions = 0;
+        _cleanup_(vault_freep) Vault *v0 = open_vault();
+        ck_assert_uint_eq(update_token(v0, "hook", 'z'), 9);
+        ck_assert_int_eq(vault_list_versions(v0, "acme", "hook", &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 1);
+        keep_versions = 10;
+}
+END_TEST
+
+/* A kept value can't pass for the current one: the AD binds its version. */
+START_TEST(test_version_bound_in_ad) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+                update_token(v, "hook", 'b');
+        }
+        _cleanup_json_ json_t *rec = read_record("orgs/acme/secrets/hook.json");
+        json_t *value = json_object_get(rec, "value"), *old = json_array_get(json_object_get(rec, "previous"), 0);
+        json_object_set(value, "nonce", json_object_get(old, "nonce"));
+        json_object_set(value, "ciphertext", json_object_get(old, "ciphertext"));
+        write_record("orgs/acme/secrets/hook.json", rec);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                char *json = NULL;
+                ck_assert_int_eq(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), -OV_ERR_STORAGE_FAILURE);
+        }
+}
+END_TEST
+
+START_TEST(test_rotation_reseals_versions) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                _cleanup_strv_free_ char **broken = NULL;
+                add_slack(v, "Hook", "hook", TOKEN_A);
+                update_token(v, "hook", 'b');
+                update_token(v, "hook", 'c');
+                add_slack(v, "Binned", "binned", TOKEN_A);
+                update_token(v, "binned", 'd');
+                ck_assert_int_eq(vault_delete(v, "acme", "binned", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+        }
+        _cleanup_json_ json_t *rec = read_record("orgs/acme/secrets/hook.json");
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(rec, "previous"), i, p)
+                ck_assert_int_eq(json_integer_value(json_object_get(p, "key_id")), 3);
+        {
+                /* org.json has only key 3 now: every kept version opens under it. */
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                uint32_t version = 0;
+                ck_assert_int_eq(vault_rollback(v, "acme", "hook", 1, "ovt-bob", &version, &e), 0);
+                assert_resolves_to(v, "hook", TOKEN_A);
+                ck_assert_int_eq(vault_restore(v, "acme", "binned", &e), 0);
+                ck_assert_int_eq(vault_rollback(v, "acme", "binned", 1, "ovt-bob", &version, &e), 0);
+                assert_resolves_to(v, "binned", TOKEN_A);
+        }
+}
+END_TEST
+
+/* A record of format 1 (an older orgvault) is re-sealed and rewritten as
+ * format 2 at the first load with the keys; its value and version stay. */
+START_TEST(test_format_1_migrates) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Old", "old", TOKEN_A);
+        }
+        _cleanup_close_ int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *master_bytes = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(read_file_at(fd, "master.key", 64, &master_bytes, &len), 0);
+        _cleanup_key_ OvKey *master = ov_key_new(), *data = NULL;
+        memcpy(master->bytes, master_bytes, OV_KEY_BYTES);
+        _cleanup_json_ json_t *org = read_record("orgs/acme/org.json");
+        json_t *k = json_array_get(json_object_get(org, "keys"), 0);
+        ck_assert_int_eq(crypto_unwrap_key(master, "acme", 1, json_string_value(json_object_get(k, "nonce")),
+                                           json_string_value(json_object_get(k, "wrapped")), &data), 0);
+        _cleanup_free_ char *nonce = NULL, *ct = NULL;
+        const char *plain = "{\"webhook_url\":\"" SLACK_PREFIX TOKEN_B "\"}";
+        ck_assert_int_eq(crypto_seal_record(data, 1, "acme", "old", "slack-webhook", plain, strlen(plain), &nonce, &ct),
+                         0);
+        _cleanup_json_ json_t *v1 = json_pack(
+                "{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:[], s:{s:s, s:i, s:s, s:s}}", "format", 1, "org", "acme",
+                "id", "old", "name", "Old", "type", "slack-webhook", "created", (json_int_t) 1700000000000000,
+                "updated", (json_int_t) 1700000000000001, "version", 4, "references", "value", "alg",
+                "xchacha20poly1305-ietf", "key_id", 1, "nonce", nonce, "ciphertext", ct);
+        write_record("orgs/acme/secrets/old.json", v1);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "old", &s, &e), 0);
+                ck_assert_uint_eq(s->version, 4);
+                assert_resolves_to(v, "old", TOKEN_B);
+        }
+        _cleanup_json_ json_t *rec = read_record("orgs/acme/secrets/old.json");
+        ck_assert_int_eq(json_integer_value(json_object_get(rec, "format")), 2);
+        ck_assert_int_eq(json_integer_value(json_object_get(rec, "version")), 4);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                assert_resolves_to(v, "old", TOKEN_B);
+                ck_assert_uint_eq(update_token(v, "old", 'q'), 5);
+                uint32_t version = 0;
+                ck_assert_int_eq(vault_rollback(v, "acme", "old", 4, "ovt-bob", &version, &e), 0);
+                assert_resolves_to(v, "old", TOKEN_B);
+        }
+}
+END_TEST
+
+START_TEST(test_expiry_and_due) {
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        _cleanup_json_ json_t *f = json_pack("{s:s+}", "webhook_url", SLACK_PREFIX, TOKEN_A);
+        _cleanup_strv_free_ char **w1 = NULL, **w2 = NULL, **w3 = NULL;
+        _cleanup_free_ char *id1 = NULL, *id2 = NULL, *id3 = NULL;
+        const Secret *s = NULL;
+        OvError e = {};
+
+        ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Expiring", NULL, f,
+                                        &(SecretOptions) { .has_expires = true, .expires = fake_now + 5 * DAY },
+                                        &id1, &w1, &e), 0);
+        ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Rotating", NULL, f,
+                                        &(SecretOptions) { .has_rotate_every = true, .rotate_every = 10 * DAY },
+                                        &id2, &w2, &e), 0);
+        ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Calm", NULL, f, NULL, &id3, &w3, &e), 0);
+        ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Bad", NULL, f,
+                                        &(SecretOptions) { .has_rotate_every = true, .rotate_every = UINT64_MAX },
+                                        NULL, NULL, &e), -OV_ERR_INVALID_ARGS);
+        ck_assert_int_eq(vault_get(v, "acme", "rotating", &s, &e), 0);
+        ck_assert_uint_eq(secret_rotate_by(s), s->value_set + 10 * DAY);
+
+        const Secret **l = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(vault_list(v, "acme", &(SecretFilter) { .due_within = 6 * DAY }, &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(l[0]->id, "expiring");
+        free(l);
+        ck_assert_int_eq(vault_list(v, "acme", &(SecretFilter) { .due_within = 11 * DAY }, &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 2);
+        free(l);
+        fake_now += 30 * DAY;
+        ck_assert_int_eq(vault_list(v, "acme", &(SecretFilter) { .due_within = 1 }, &l, &n, &e), 0);
+        ck_assert_uint_eq(n, 2);           /* overdue counts as due */
+        free(l);
+        const char *what = NULL;
+        uint64_t when = 0;
+        ck_assert(secret_due(s, fake_now, 1, &what, &when));
+        ck_assert_str_eq(what, "rotation");
+
+        /* An update keeps the reminders unless given; a rotation resets RotateBy. */
+        update_token(v, "rotating", 'r');
+        ck_assert_int_eq(vault_get(v, "acme", "rotating", &s, &e), 0);
+        ck_assert_uint_eq(s->rotate_every, 10 * DAY);
+        ck_assert_uint_eq(secret_rotate_by(s), s->value_set + 10 * DAY);
+        /* Expiry is a reminder: the value is still served. */
+        assert_resolves_to(v, "expiring", TOKEN_A);
+        {
+                _cleanup_(vault_freep) Vault *again = open_vault();
+                ck_assert_int_eq(vault_get(again, "acme", "expiring", &s, &e), 0);
+                ck_assert_uint_eq(s->expires, fake_now - 25 * DAY);
+        }
+}
+END_TEST
+
 static Suite *lifecycle_suite(void) {
         Suite *s = suite_create("lifecycle");
         TCase *tc = tcase_create("trash");
@@ -300,6 +549,11 @@ static Suite *lifecycle_suite(void) {
         tcase_add_test(tc, test_trash_ages_out);
         tcase_add_test(tc, test_rotation_reseals_trash);
         tcase_add_test(tc, test_two_entries_keep_newer);
+        tcase_add_test(tc, test_versions_kept_and_rolled_back);
+        tcase_add_test(tc, test_version_bound_in_ad);
+        tcase_add_test(tc, test_rotation_reseals_versions);
+        tcase_add_test(tc, test_format_1_migrates);
+        tcase_add_test(tc, test_expiry_and_due);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -142,9 +142,16 @@ START_TEST(test_record_strict) {
                 { "\"version\":3", "\"version\":\"3\"" },          /* wrong type */
                 { "\"version\":3", "\"version\":0" },              /* out of range */
                 { "\"version\":3,", "" },                          /* missing key */
-                { "\"format\":1", "\"format\":2" },                /* unknown format */
-                { "\"format\":1", "\"format\":1,\"extra\":true" }, /* unknown key */
-                { "\"format\":1", "\"format\":1,\"format\":1" },   /* duplicate key */
+                { "\"format\":2", "\"format\":3" },                /* unknown format */
+                { "\"format\":2", "\"format\":1" },                /* format 1 has no expires, previous... */
+                { "\"format\":2", "\"format\":2,\"extra\":true" }, /* unknown key */
+                { "\"format\":2", "\"format\":2,\"format\":2" },   /* duplicate key */
+                { "\"expires\":0,", "" },                           /* format 2 needs it */
+                { "\"rotate_every\":0", "\"rotate_every\":-1" },
+                { "\"previous\":[]", "\"previous\":{}" },
+                { "\"previous\":[]", "\"previous\":[{\"version\":3}]" },
+                { "\"by\":\"\"", "\"by\":\"a\\u0001b\"" },
+                { "\"set\":0,", "" },
                 { "\"id\":\"ops-slack\"", "\"id\":\"Ops Slack\"" },
                 { "\"id\":\"ops-slack\"", "\"id\":\"../etc\"" },
                 { "\"org\":\"acme\"", "\"org\":\"other\"" },
@@ -471,11 +478,11 @@ START_TEST(test_index_roundtrip_and_refusals) {
         in[0]->name = strdup("Alpha");
         free(buf);
         ck_assert_int_eq(org_index_format("acme", in, 1, &buf, &len), 0);
-        buf[8] = 2;      /* version, after the 8-byte magic */
+        buf[8] = 3;      /* version, after the 8-byte magic */
         crypto_generichash(buf + len - crypto_generichash_BYTES, crypto_generichash_BYTES, buf,
                            len - crypto_generichash_BYTES, NULL, 0);
         assert_index_refused(buf, len, "acme");
-        buf[8] = 1;
+        buf[8] = 2;
         crypto_generichash(buf + len - crypto_generichash_BYTES, crypto_generichash_BYTES, buf,
                            len - crypto_generichash_BYTES, NULL, 0);
         ck_assert_int_eq(org_index_parse(buf, len, "acme", &out, &n, NULL), 0);

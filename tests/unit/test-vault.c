@@ -694,12 +694,12 @@ START_TEST(test_rotation_resumes_after_crash) {
                 Secret *s = secrets[i];
                 char *plain = NULL;
                 size_t len = 0;
-                ck_assert_int_eq(crypto_open_record(old_key, 1, "acme", s->id, s->type, s->nonce, s->ciphertext,
-                                                    &plain, &len), 0);
+                ck_assert_int_eq(crypto_open_value(old_key, 1, "acme", s->id, s->type, s->version, s->nonce,
+                                                   s->ciphertext, &plain, &len), 0);
                 free(s->nonce);
                 free(s->ciphertext);
-                ck_assert_int_eq(crypto_seal_record(new_key, 2, "acme", s->id, s->type, plain, len,
-                                                    &s->nonce, &s->ciphertext), 0);
+                ck_assert_int_eq(crypto_seal_value(new_key, 2, "acme", s->id, s->type, s->version, plain, len,
+                                                   &s->nonce, &s->ciphertext), 0);
                 crypto_free_plain(plain);
                 s->key_id = 2;
                 ck_assert_int_eq(store_save_secret(fd, "acme", s, NULL), 0);
