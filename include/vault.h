@@ -77,6 +77,14 @@ typedef struct SecretOptions {
 /* InvalidArgs unless expires and rotate_every are in range. */
 int vault_check_options(const SecretOptions *o, OvError *e);
 
+/* Calls cb for every live secret of every org on disk that expires or is
+ * due for rotation within `within` µs (or is overdue), with what is due and
+ * when, in org then name order; ages each org's trash on the way. Returns
+ * how many it reported, or a negative errno. */
+typedef void (*vault_due_cb)(const char *org, const Secret *s, const char *what, uint64_t when, uint64_t now,
+                             void *userdata);
+int vault_for_each_due(Vault *v, uint64_t within, vault_due_cb cb, void *userdata, OvError *e);
+
 /* fields: JSON object of strings. Warnings: NULL-terminated, caller frees. */
 int vault_add(Vault *v, const char *org, const char *type, const char *name, const char *id,
               json_t *fields, char **ret_id, char ***ret_warnings, OvError *e);

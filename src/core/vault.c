@@ -219,6 +219,34 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
         return 0;
 }
 
+int vault_for_each_due(Vault *v, uint64_t within, vault_due_cb cb, void *userdata, OvError *e) {
+        _cleanup_strv_free_ char **orgs = NULL;
+        uint64_t now = vault_now(v);
+        int n = 0;
+
+        int r = vault_loaded_orgs(v, &orgs);
+        if (r < 0)
+                return storage_error(e, r, "list the orgs in", v->state_dir, NULL);
+        for (char **org = orgs; *org; org++) {
+                VaultOrg *o = NULL;
+                OvError oe = {};
+                if (org_get(v, *org, &o, &oe) < 0) {
+                        log_warning("Reminders: skipping org %s: %s", *org, oe.message);
+                        continue;
+                }
+                org_expire_trash(v, o);
+                for (size_t i = 0; i < o->n; i++) {
+                        const char *what = NULL;
+                        uint64_t when = 0;
+                        if (!secret_due(o->by_name[i], now, within, &what, &when))
+                                continue;
+                        cb(*org, o->by_name[i], what, when, now, userdata);
+                        n++;
+                }
+        }
+        return n;
+}
+
 /* Mutations */
 
 static int validate_fields(const SecretType *t, json_t *fields, ValidationResult *res, char ***ret_warnings, OvError *e) {

@@ -56,9 +56,10 @@ static int call_with_values(Ctl *c, const char *type, const char *name, const ch
         sd_bus_message *m = NULL;
         int r;
 
+        bool options = validate || c->has_expires || c->has_rotate_every;
         r = sd_bus_message_new_method_call(c->bus, &m, OV_BUS_NAME, OV_BUS_PATH, OV_BUS_IFACE,
                                            !id_for_update ? "AddSecret" :
-                                           validate ? "UpdateSecretWithOptions" : "UpdateSecret");
+                                           options ? "UpdateSecretWithOptions" : "UpdateSecret");
         if (r >= 0)
                 r = sd_bus_message_sensitive(m);        /* wiped when freed */
         if (r >= 0 && id_for_update)
@@ -67,12 +68,17 @@ static int call_with_values(Ctl *c, const char *type, const char *name, const ch
                 r = sd_bus_message_append(m, "sss", c->org, type, name ?: "");
         if (r >= 0)
                 r = append_fields(m, v);
-        if (r >= 0 && (!id_for_update || validate)) {
+        if (r >= 0 && (!id_for_update || options)) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
                 if (r >= 0 && id && !id_for_update)
                         r = sd_bus_message_append(m, "{sv}", "id", "s", id);
                 if (r >= 0 && validate)
                         r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
+                if (r >= 0 && c->has_expires)
+                        r = sd_bus_message_append(m, "{sv}", "expires", "t", c->expires);
+                if (r >= 0 && c->has_rotate_every)
+                        r = sd_bus_message_append(m, "{sv}", "rotate_every", "t",
+                                                  (uint64_t) c->rotate_every_days * 86400ULL * 1000000ULL);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }

@@ -1,13 +1,50 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The verbs of a secret's life: trash, restore, purge (the org's trash). */
+/* The verbs of a secret's life: history and rollback (kept versions),
+ * trash, restore and purge (the org's trash); the parsing of the reminder
+ * options (--expires, --rotate-every, --due). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ctl-output.h"
 #include "ctl-tty.h"
+
+#define DAYS_MAX 36500
+
+int ctl_parse_days(const char *s, unsigned *ret) {
+        char *end = NULL;
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno != 0 || *end || v > DAYS_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int ctl_parse_date(const char *s, uint64_t *ret) {
+        static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+        if (s && strcmp(s, "never") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        for (size_t i = 0; s && i < ELEMENTSOF(formats); i++) {
+                struct tm tm = { .tm_isdst = -1 };
+                const char *end = strptime(s, formats[i], &tm);
+                if (!end || *end)
+                        continue;
+                time_t t = mktime(&tm);
+                if (t <= 0)
+                        return -EINVAL;
+                *ret = (uint64_t) t * 1000000ULL;
+                return 0;
+        }
+        return -EINVAL;
+}
 
 typedef struct Trashed {
         char *id, *name, *type;
@@ -177,5 +214,105 @@ int verb_purge(Ctl *c) {
         r = ctl_call(c, "purging secrets", "admin", NULL, "PurgeSecret", "ss", c->org, s->id);
 out:
         trashed_free(l, n);
+        return r;
+}
+
+int verb_history(Ctl *c) {
+        static const char *const headers[] = { "VERSION", "SET", "BY", "KEY" };
+        _cleanup_table_ Table *t = NULL;
+        _cleanup_json_ json_t *doc = NULL;
+        sd_bus_message *reply = NULL;
+        SecretRef s = {};
+        const char *by;
+        uint64_t set;
+        uint32_t version, key_id;
+        bool first = true;
+        int r;
+
+        r = ctl_find_secret(c, c->args[0], &s);
+        if (r > 0)
+                return r;
+        r = ctl_call(c, "listing a secret's versions", "member", &reply, "ListVersions", "ss", c->org, s.id);
+        secret_ref_clear(&s);
+        if (r > 0)
+                return r;
+        doc = json_array();
+        t = table_new(headers, ELEMENTSOF(headers));
+        r = doc && t ? sd_bus_message_enter_container(reply, 'a', "(utsu)") : -ENOMEM;
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(utsu)", &version, &set, &by, &key_id)) > 0) {
+                char when[TIME_BUF], v[32], k[16];
+                snprintf(v, sizeof v, "%" PRIu32 "%s", version, first ? " (current)" : "");
+                snprintf(k, sizeof k, "%" PRIu32, key_id);
+                if (json_array_append_new(doc, json_pack("{s:I,s:I,s:s,s:I,s:b}", "version", (json_int_t) version,
+                                                         "set", (json_int_t) set, "by", by, "key_id",
+                                                         (json_int_t) key_id, "current", first)) < 0 ||
+                    table_add(t, v) < 0 || table_add(t, format_time(when, set)) < 0 ||
+                    table_add(t, *by ? by : "-") < 0 || table_add(t, k) < 0)
+                        r = -ENOMEM;
+                first = false;
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return ctl_fail(CTL_EXIT_FAILURE, "Failed to read the versions: %s.", strerror(-r));
+        pager_open(c->pager);
+        if (c->json != JSON_OFF)
+                return json_print(doc, c->json);
+        table_print(t, c->legend);
+        if (c->legend)
+                printf("\n%zu version%s kept. Values are never shown; 'orgvaultctl rollback' brings one back.\n",
+                       table_rows(t), table_rows(t) == 1 ? "" : "s");
+        return 0;
+}
+
+int verb_rollback(Ctl *c) {
+        _cleanup_free_ char *question = NULL;
+        sd_bus_message *reply = NULL;
+        SecretRef s = {};
+        uint32_t new_version = 0;
+        char *end = NULL;
+        int r;
+
+        errno = 0;
+        unsigned long version = strtoul(c->args[1], &end, 10);
+        if (errno != 0 || !*c->args[1] || *end || version == 0 || version > UINT32_MAX)
+                return ctl_fail(CTL_EXIT_USAGE, "Invalid version \"%s\": see 'orgvaultctl history %s'.", c->args[1],
+                                c->args[0]);
+        r = ctl_find_secret(c, c->args[0], &s);
+        if (r == 0)
+                r = ctl_require_admin(c, "rolling secrets back");
+        if (r > 0)
+                goto out;
+        if (!c->yes) {
+                question = strdup_printf("Make version %lu of \"%s\" (%s) its current value again? The services using it get that value from now on.",
+                                         version, s.name, s.id);
+                if (!question) {
+                        r = ctl_fail(CTL_EXIT_FAILURE, "Out of memory.");
+                        goto out;
+                }
+                if (!ask_yes_no(question)) {
+                        r = ctl_fail(CTL_EXIT_CANCELLED, "Not rolled back.");
+                        goto out;
+                }
+        }
+        r = ctl_call(c, "rolling secrets back", "admin", &reply, "RollbackSecret", "ssu", c->org, s.id,
+                     (uint32_t) version);
+        if (r > 0)
+                goto out;
+        r = sd_bus_message_read(reply, "u", &new_version);
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                r = ctl_fail(CTL_EXIT_FAILURE, "Failed to read the reply: %s.", strerror(-r));
+                goto out;
+        }
+        r = 0;
+        if (c->json != JSON_OFF) {
+                _cleanup_json_ json_t *doc = json_pack("{s:s,s:I,s:I}", "id", s.id, "from", (json_int_t) version,
+                                                       "version", (json_int_t) new_version);
+                r = json_print(doc, c->json);
+        } else
+                printf("Rolled \"%s\" (%s) back to the value of version %lu as version %" PRIu32 ".\n", s.name, s.id,
+                       version, new_version);
+out:
+        secret_ref_clear(&s);
         return r;
 }

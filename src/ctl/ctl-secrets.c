@@ -52,6 +52,10 @@ static int list_secrets(Ctl *c, SecretRef **ret, size_t *ret_n) {
                 r = append_filter(m, "type", c->type_filter);
         if (r >= 0)
                 r = append_filter(m, "feature", c->feature_filter);
+        if (r >= 0 && c->has_due)
+                /* --due=0: only what is due already (a window of 0 means no filter). */
+                r = sd_bus_message_append(m, "{sv}", "due_within", "t",
+                                          c->due_days ? (uint64_t) c->due_days * 86400ULL * 1000000ULL : 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -237,6 +241,11 @@ int verb_show(Ctl *c) {
         v = json_object_get(meta, "Version");
         if (json_is_integer(v))
                 printf("    Version: %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
+        if (meta_time(meta, "Expires") > 0)
+                printf("    Expires: %s%s\n", format_time(when, meta_time(meta, "Expires")),
+                       json_is_true(json_object_get(meta, "Expired")) ? " (expired; still served)" : "");
+        if (meta_time(meta, "RotateBy") > 0)
+                printf("  Rotate by: %s\n", format_time(when, meta_time(meta, "RotateBy")));
         by = json_object_get(meta, "LastUsedBy");
         if (meta_time(meta, "LastUsed") == 0)
                 printf("  Last used: never\n");

@@ -37,6 +37,12 @@ typedef struct Ctl {
         const char *name;
         const char *id;
         const char *fields_json;
+        bool has_due;
+        unsigned due_days;
+        bool has_expires;
+        uint64_t expires;        /* µs since the epoch; 0 = never */
+        bool has_rotate_every;
+        unsigned rotate_every_days;
         /* verb arguments after the verb itself */
         char **args;
         int n_args;
@@ -92,6 +98,11 @@ typedef struct SecretRef {
 void secret_ref_clear(SecretRef *s);
 int ctl_find_secret(Ctl *c, const char *what, SecretRef *ret);
 
+/* "30" -> 30 (0..36500); "2026-12-31", "2026-12-31 18:00" (local time) or
+ * "never" (0) -> µs since the epoch. -EINVAL when malformed. */
+int ctl_parse_days(const char *s, unsigned *ret);
+int ctl_parse_date(const char *s, uint64_t *ret);
+
 /* Verbs: each returns an exit code. */
 int verb_list(Ctl *c);
 int verb_types(Ctl *c);
@@ -102,6 +113,8 @@ int verb_show(Ctl *c);
 int verb_refs(Ctl *c);
 int verb_rename(Ctl *c);
 int verb_delete(Ctl *c);
+int verb_history(Ctl *c);
+int verb_rollback(Ctl *c);
 int verb_trash(Ctl *c);
 int verb_restore(Ctl *c);
 int verb_purge(Ctl *c);

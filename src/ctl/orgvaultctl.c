@@ -18,6 +18,10 @@ enum {
         OPT_FIELDS_JSON = 1 << 4,
         OPT_FORCE = 1 << 5,
         OPT_YES = 1 << 6,
+        OPT_DUE = 1 << 7,
+        OPT_EXPIRES = 1 << 8,
+        OPT_ROTATE_EVERY = 1 << 9,
+        _OPT_LAST = OPT_ROTATE_EVERY,
         VERB_NO_BUS = 1 << 15,   /* not an option: the verb needs no daemon, so no connection */
 };
 
@@ -30,15 +34,18 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "list",          "[SEARCH] [--type=TYPE] [--feature=FEATURE]", 0, 1, OPT_TYPE | OPT_FEATURE, verb_list },
+        { "list",          "[SEARCH] [--type=TYPE] [--feature=FEATURE] [--due[=DAYS]]", 0, 1,
+          OPT_TYPE | OPT_FEATURE | OPT_DUE, verb_list },
         { "types",         "[--feature=FEATURE]",             0, 0, OPT_FEATURE,                         verb_types },
         { "describe-type", "TYPE",                            1, 1, 0,                                   verb_describe_type },
-        { "add",           "[TYPE] [--name=NAME] [--id=ID] [--yes]", 0, 1, OPT_NAME | OPT_ID | OPT_FIELDS_JSON | OPT_YES, verb_add },
+        { "add",           "[TYPE] [--name=NAME] [--id=ID] [--yes]", 0, 1, OPT_NAME | OPT_ID | OPT_FIELDS_JSON | OPT_YES | OPT_EXPIRES | OPT_ROTATE_EVERY, verb_add },
         { "show",          "SECRET",                          1, 1, 0,                                   verb_show },
         { "refs",          "SECRET",                          1, 1, 0,                                   verb_refs },
         { "rename",        "SECRET NAME",                     2, 2, 0,                                   verb_rename },
-        { "update",        "SECRET [--yes]",                  1, 1, OPT_FIELDS_JSON | OPT_YES,           verb_update },
+        { "update",        "SECRET [--yes]",                  1, 1, OPT_FIELDS_JSON | OPT_YES | OPT_EXPIRES | OPT_ROTATE_EVERY, verb_update },
         { "delete",        "SECRET [--force] [--yes]",        1, 1, OPT_FORCE | OPT_YES,                 verb_delete },
+        { "history",       "SECRET",                          1, 1, 0,                                   verb_history },
+        { "rollback",      "SECRET VERSION [--yes]",          2, 2, OPT_YES,                             verb_rollback },
         { "trash",         "",                                0, 0, 0,                                   verb_trash },
         { "restore",       "SECRET",                          1, 1, 0,                                   verb_restore },
         { "purge",         "SECRET [--yes]",                  1, 1, OPT_YES,                             verb_purge },
@@ -62,7 +69,11 @@ static void help(void) {
                "                         asks to confirm warnings), then asks a display name\n"
                "  update SECRET          Replace a secret's value (asks like add)\n"
                "  rename SECRET NAME     Give a secret a new display name\n"
-               "  delete SECRET          Move a secret to the trash after confirmation\n\n"
+               "  delete SECRET          Move a secret to the trash after confirmation\n"
+               "  history SECRET         List a secret's kept versions: when, by whom\n"
+               "  rollback SECRET VERSION\n"
+               "                         Make a new version with an earlier version's value\n"
+               "                         (the value is never shown), after confirmation\n\n"
                "%sTrash Commands:%s\n"
                "  trash                  List deleted secrets (kept --trash-days, default 30)\n"
                "  restore SECRET         Bring a deleted secret back with its references\n"
@@ -93,9 +104,17 @@ static void help(void) {
                "     --id=ID             add: the secret's id (else derived from the name)\n"
                "     --fields-json=-|FILE\n"
                "                         add, update: read {\"field\": \"value\"} from stdin or FILE\n"
+               "     --expires=DATE      add, update: remind that the value expires then\n"
+               "                         (YYYY-MM-DD [HH:MM] local time, or never)\n"
+               "     --rotate-every=DAYS add, update: remind to rotate the value DAYS days\n"
+               "                         after it was set (0: never)\n"
+               "     --due[=DAYS]        list, remind: only secrets that expire or are due\n"
+               "                         for rotation within DAYS days (list: default 30),\n"
+               "                         or overdue\n"
                "     --force             delete: even while features still use the secret;\n"
                "                         credential: print to a terminal too\n"
-               "  -y --yes               delete, purge: do not ask for confirmation; add,\n"
+               "  -y --yes               delete, purge, rollback: do not ask for confirmation;\n"
+               "                         add,\n"
                "                         update: save a value orgvaultd warns about without\n"
                "                         asking\n\n"
                "SECRET is a secret's id or its display name. Values are typed at a prompt\n"
@@ -112,6 +131,9 @@ static const char *option_name(unsigned opt) {
         case OPT_ID: return "--id";
         case OPT_FIELDS_JSON: return "--fields-json";
         case OPT_FORCE: return "--force";
+        case OPT_DUE: return "--due";
+        case OPT_EXPIRES: return "--expires";
+        case OPT_ROTATE_EVERY: return "--rotate-every";
         default: return "--yes";
         }
 }
@@ -129,6 +151,9 @@ enum {
         ARG_ID,
         ARG_FIELDS_JSON,
         ARG_FORCE,
+        ARG_DUE,
+        ARG_EXPIRES,
+        ARG_ROTATE_EVERY,
 };
 
 /* Returns -1 to go on, else the exit code. */
@@ -148,6 +173,9 @@ static int parse_argv(Ctl *c, int argc, char *argv[], unsigned *used) {
                 { "fields-json", required_argument, NULL, ARG_FIELDS_JSON },
                 { "force",       no_argument,       NULL, ARG_FORCE },
                 { "yes",         no_argument,       NULL, 'y' },
+                { "due",         optional_argument, NULL, ARG_DUE },
+                { "expires",     required_argument, NULL, ARG_EXPIRES },
+                { "rotate-every", required_argument, NULL, ARG_ROTATE_EVERY },
                 {}
         };
         int o;
@@ -211,6 +239,27 @@ static int parse_argv(Ctl *c, int argc, char *argv[], unsigned *used) {
                 case 'y':
                         c->yes = true;
                         *used |= OPT_YES;
+                        break;
+                case ARG_DUE:
+                        if (ctl_parse_days(optarg ?: "30", &c->due_days) < 0)
+                                return ctl_fail(CTL_EXIT_USAGE, "Invalid --due=%s: expected a number of days.", optarg);
+                        c->has_due = true;
+                        *used |= OPT_DUE;
+                        break;
+                case ARG_EXPIRES:
+                        if (ctl_parse_date(optarg, &c->expires) < 0)
+                                return ctl_fail(CTL_EXIT_USAGE,
+                                                "Invalid --expires=%s: expected YYYY-MM-DD, YYYY-MM-DD HH:MM or never.",
+                                                optarg);
+                        c->has_expires = true;
+                        *used |= OPT_EXPIRES;
+                        break;
+                case ARG_ROTATE_EVERY:
+                        if (ctl_parse_days(optarg, &c->rotate_every_days) < 0)
+                                return ctl_fail(CTL_EXIT_USAGE, "Invalid --rotate-every=%s: expected a number of days.",
+                                                optarg);
+                        c->has_rotate_every = true;
+                        *used |= OPT_ROTATE_EVERY;
                         break;
                 case ':':
                         return ctl_fail(CTL_EXIT_USAGE, "Option %s needs a value; see 'orgvaultctl --help'.", argv[optind - 1]);
@@ -276,7 +325,7 @@ int main(int argc, char *argv[]) {
                                      verb->name, *verb->usage ? " " : "", verb->usage);
                         goto finish;
                 }
-                for (unsigned bit = 1; bit <= OPT_YES; bit <<= 1)
+                for (unsigned bit = 1; bit <= _OPT_LAST; bit <<= 1)
                         if ((used & bit) && !(verb->options & bit)) {
                                 r = ctl_fail(CTL_EXIT_USAGE, "Option %s does not apply to \"%s\"; see 'orgvaultctl --help'.",
                                              option_name(bit), verb->name);

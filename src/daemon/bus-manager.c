@@ -162,8 +162,9 @@ static int read_fields(sd_bus_message *msg, json_t **ret, sd_bus_error *error) {
 /* Reads a{sv} whose keys must all be known: name → string, uint32 or boolean. */
 typedef struct OptionSpec {
         const char *name;
-        char type;               /* 's', 'u' or 'b' */
-        void *target;            /* const char **, uint32_t * or int * */
+        char type;               /* 's', 'u', 't' or 'b' */
+        void *target;            /* const char **, uint32_t *, uint64_t * or int * */
+        bool *given;             /* may be NULL: set when the option is there */
 } OptionSpec;
 
 static int read_options(sd_bus_message *msg, const OptionSpec *spec, size_t n_spec, sd_bus_error *error) {
@@ -189,6 +190,8 @@ static int read_options(sd_bus_message *msg, const OptionSpec *spec, size_t n_sp
                 r = sd_bus_message_read_basic(msg, o->type, o->target);
                 if (r < 0)
                         return r;
+                if (o->given)
+                        *o->given = true;
                 if (o->type == 's' && !text_valid(*(const char **) o->target, OV_FILTER_MAX))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Option %s must be text of at most %d bytes", key, OV_FILTER_MAX);
@@ -432,8 +435,8 @@ static int method_list_secrets(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         const OptionSpec spec[] = {
-                { "search", 's', &f.search }, { "type", 's', &f.type }, { "feature", 's', &f.feature },
-                { "limit", 'u', &f.limit }, { "offset", 'u', &f.offset },
+                { "search", 's', &f.search, NULL }, { "type", 's', &f.type, NULL }, { "feature", 's', &f.feature, NULL },
+                { "limit", 'u', &f.limit, NULL }, { "offset", 'u', &f.offset, NULL }, { "due_within", 't', &f.due_within, NULL },
         };
         r = read_options(msg, spec, ELEMENTSOF(spec), error);
         if (r < 0)
@@ -496,6 +499,8 @@ static int method_get_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
                                           "Version", "u", s->version, "LastUsed", "t", s->last_used,
                                           "LastUsedBy", "s", s->last_used_by ?: "");
         if (r >= 0)
+                r = append_reminders(reply, s);
+        if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", "References");
@@ -514,6 +519,10 @@ static int method_get_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 /* Changing an org */
 
+/* AddSecret's and UpdateSecretWithOptions' reminder options. */
+#define REMINDER_OPTIONS(o) { "expires", 't', &(o).expires, &(o).has_expires }, \
+                            { "rotate_every", 't', &(o).rotate_every, &(o).has_rotate_every }
+
 /* Sends reply (its first value appended) with the warnings after it. */
 static int send_with_warnings(sd_bus_message *reply, char **warnings) {
         int r = sd_bus_message_append_strv(reply, warnings);
@@ -531,6 +540,8 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_free_ char *new_id = NULL;
         const char *org, *type, *name, *id = NULL;
+        SecretOptions opts = {};
+        char by[BUS_CALLER_NAME_MAX];
         Manager *m = userdata;
         int validate_only = 0;
         OvError e = {};
@@ -546,7 +557,7 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = read_fields(msg, &fields, error);
         if (r < 0)
                 return r;
-        const OptionSpec spec[] = { { "id", 's', &id }, { "validate_only", 'b', &validate_only } };
+        const OptionSpec spec[] = { { "id", 's', &id, NULL }, { "validate_only", 'b', &validate_only, NULL }, REMINDER_OPTIONS(opts) };
         r = read_options(msg, spec, ELEMENTSOF(spec), error);
         if (r < 0)
                 return r;
@@ -562,13 +573,16 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = authorize(&c, org, ACTION_ADD, id, error);
         if (r < 0)
                 return r;
+        opts.set_by = bus_caller_name(c.caller, by);
 
         if (validate_only) {
-                r = vault_check_add(m->vault, org, type, name, id, fields, &warnings, &e);
+                r = vault_check_options(&opts, &e);
+                if (r >= 0)
+                        r = vault_check_add(m->vault, org, type, name, id, fields, &warnings, &e);
                 if (r < 0)
                         return vault_error(error, r, &e);
         } else {
-                r = vault_add(m->vault, org, type, name, id, fields, &new_id, &warnings, &e);
+                r = vault_add_with(m->vault, org, type, name, id, fields, &opts, &new_id, &warnings, &e);
                 r = finish(&c, AUDIT_ADD, org, r < 0 ? id : new_id, r, &e, type, error);
                 if (r < 0)
                         return r;
@@ -588,6 +602,8 @@ static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_
         _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
         const char *org, *id;
+        SecretOptions opts = {};
+        char by[BUS_CALLER_NAME_MAX];
         uint32_t version = 0;
         int validate_only = 0;
         OvError e = {};
@@ -604,7 +620,7 @@ static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_
         if (r < 0)
                 return r;
         if (with_options) {
-                const OptionSpec spec[] = { { "validate_only", 'b', &validate_only } };
+                const OptionSpec spec[] = { { "validate_only", 'b', &validate_only, NULL }, REMINDER_OPTIONS(opts) };
                 r = read_options(msg, spec, ELEMENTSOF(spec), error);
                 if (r < 0)
                         return r;
@@ -615,13 +631,16 @@ static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_
         r = authorize(&c, org, ACTION_UPDATE, id, error);
         if (r < 0)
                 return r;
+        opts.set_by = bus_caller_name(c.caller, by);
 
         if (validate_only) {
-                r = vault_check_update(m->vault, org, id, fields, &warnings, &e);
+                r = vault_check_options(&opts, &e);
+                if (r >= 0)
+                        r = vault_check_update(m->vault, org, id, fields, &warnings, &e);
                 if (r < 0)
                         return vault_error(error, r, &e);
         } else {
-                r = vault_update(m->vault, org, id, fields, &version, &warnings, &e);
+                r = vault_update_with(m->vault, org, id, fields, &opts, &version, &warnings, &e);
                 r = finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
                 if (r < 0)
                         return r;

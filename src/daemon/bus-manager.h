@@ -79,9 +79,14 @@ int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r
 int bus_value_memfd(const char *data, size_t len);
 /* ResolveForUser (bus-resolve-user.c): root asks for a user's credential. */
 int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* Who a caller is in a version's "set by": its user name, else its uid. */
+#define BUS_CALLER_NAME_MAX 256
+const char *bus_caller_name(const BusCaller *c, char buf[static BUS_CALLER_NAME_MAX]);
+/* GetSecret's Expires, RotateBy and Expired (bus-lifecycle.c). */
+int append_reminders(sd_bus_message *reply, const Secret *s);
 
 int bus_manager_register(Manager *m);
-int bus_lifecycle_register(Manager *m); /* the trash and versions methods, same interface */   /* /io/orgvault/Vault1: Manager + ObjectManager */
+int bus_lifecycle_register(Manager *m); /* the trash and versions methods, same interface */
 int bus_secrets_register(Manager *m);   /* the secret objects below it */
 /* Vault event callback: announces secrets added, changed and removed. */
 void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const Secret *s, void *userdata);

@@ -36,6 +36,7 @@ typedef struct Options {
         unsigned idle_timeout_sec;
         unsigned keyring_timeout_sec;
         unsigned trash_days;
+        unsigned keep_versions;
 } Options;
 
 typedef struct Daemon {
@@ -88,6 +89,8 @@ static void help(void) {
                "      --trash-days=DAYS      Purge deleted secrets from the trash DAYS days\n"
                "                             after their deletion; 0 keeps them until purged\n"
                "                             (default: 30)\n"
+               "      --keep-versions=N      Keep each secret's N earlier values for rollback;\n"
+               "                             older ones are destroyed (0-100, default: 10)\n"
                "\n"
                "  -h --help                  Show this help and exit\n"
                "     --version               Show the version and exit\n"
@@ -131,7 +134,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
         enum {
                 ARG_STATE_DIR = 0x100, ARG_CONFIG_DIR, ARG_DATA_DIR, ARG_RUNTIME_DIR, ARG_BUS_ADDRESS,
                 ARG_KEY_MODE, ARG_IDLE_TIMEOUT, ARG_AUDIT_LOG, ARG_KEYRING_TIMEOUT, ARG_LOG_LEVEL, ARG_VERSION,
-                ARG_TRASH_DAYS,
+                ARG_TRASH_DAYS, ARG_KEEP_VERSIONS,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h' },
@@ -147,6 +150,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "keyring-timeout", required_argument, NULL, ARG_KEYRING_TIMEOUT },
                 { "log-level",       required_argument, NULL, ARG_LOG_LEVEL },
                 { "trash-days",      required_argument, NULL, ARG_TRASH_DAYS },
+                { "keep-versions",   required_argument, NULL, ARG_KEEP_VERSIONS },
                 {}
         };
         int c, level;
@@ -198,6 +202,12 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_TRASH_DAYS:
                         if (parse_seconds(optarg, &o->trash_days) < 0 || o->trash_days > DAYS_MAX) {
                                 log_error("Invalid --trash-days=%s: expected 0-%u days", optarg, DAYS_MAX);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_KEEP_VERSIONS:
+                        if (parse_seconds(optarg, &o->keep_versions) < 0 || o->keep_versions > OV_VERSIONS_MAX) {
+                                log_error("Invalid --keep-versions=%s: expected 0-%d", optarg, OV_VERSIONS_MAX);
                                 return -EINVAL;
                         }
                         break;
@@ -438,6 +448,7 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
                 .key_mode = o->key_mode,
                 .keyring_timeout_sec = o->keyring_timeout_sec,
                 .trash_days = o->trash_days,
+                .keep_versions = o->keep_versions,
         }, m->types, &e);
         if (r < 0) {
                 log_error("Cannot open the vault in %s: %s", o->state_dir, e.message);
@@ -477,6 +488,7 @@ static int run(int argc, char *argv[]) {
                 .idle_timeout_sec = 30,
                 .keyring_timeout_sec = 900,
                 .trash_days = 30,
+                .keep_versions = 10,
         };
         _cleanup_(daemon_done) Daemon d = {};
         int r;

@@ -43,6 +43,16 @@ audit_match() {
 sys.exit(0 if any((lambda r: $1)(json.loads(l)) for l in open(sys.argv[1])) else 1)" "$OV_DIR/audit.jsonl"
 }
 
+# Every message on the bus from here on (the rollback check reads it).
+stdbuf -oL busctl --address="$OV_BUS" monitor --json=short >"$OV_DIR/monitor.json" 2>"$OV_DIR/monitor.err" &
+MON_PID=$!
+for _ in $(seq 100); do
+        busctl --address="$OV_BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null
+        grep -q '"member":"GetId"' "$OV_DIR/monitor.json" 2>/dev/null && break
+        sleep 0.1
+done
+check "the bus monitor runs" grep -q '"member":"GetId"' "$OV_DIR/monitor.json"
+
 # --- A deleted, referenced secret, restored: the consumer is served again ---
 assert_eq "admin adds Ops Slack" "$(ov_add_slack ovt-bob acme "Ops Slack")" ops-slack
 cell ok ovt-alertd AddReference acme ops-slack alerts sink:ops-channel
@@ -124,5 +134,106 @@ assert_eq "purge confirmed: exit 0" "$rc" 0
 assert_not_contains "... gone from the trash" "$(ctl ovt-bob trash)" "ops-slack-new"
 out=$(ctl ovt-bob restore ops-slack-new 2>&1); rc=$?
 assert_eq "restore of something not in the trash: exit 5" "$rc" 5
+
+# --- Versions: a bad rotation rolled back without reading the value ---
+ROT_GOOD=https://hooks.slack.com/services/TFAKE0000/BFAKE0000/RollProbeGood00000000000
+ROT_BAD=https://hooks.slack.com/services/TFAKE0000/BFAKE0000/RollProbeBad000000000000
+versions() {    # versions USER ID: "version:by ..." newest first
+        ovbus_json "${1:-ovt-alice}" ListVersions ss acme "$2" |
+                ov_py 'print(" ".join("%d:%s" % (e[0], e[2]) for e in d["data"][0]))'
+}
+cell ok ovt-bob AddSecret acme slack-webhook "Pager Hook" "{'webhook_url': '$ROT_GOOD'}" "{'id': <'pager'>}"
+cell ok ovt-alertd AddReference acme pager alerts sink:pager
+cell ok ovt-bob UpdateSecret acme pager "{'webhook_url': '$ROT_BAD'}"
+assert_eq "the consumer now gets the bad value" "$(resolve ovt-alertd acme pager)" ""
+assert_contains "... the bad one" "$(cat "$OUT")" RollProbeBad
+assert_eq "ListVersions for a member: both versions, who set them" "$(versions ovt-alice pager)" "2:ovt-bob 1:ovt-bob"
+before=$(ov_state_hash)
+for u in ovt-alice ovt-bob root; do cell ok "$u" ListVersions acme pager; done
+for u in ovt-eve ovt-carol ovt-alertd ovt-surveyd; do cell denied "$u" ListVersions acme pager; done
+for u in ovt-eve ovt-alice ovt-carol ovt-alertd ovt-surveyd; do cell denied "$u" RollbackSecret acme pager 1; done
+cell denied ovt-bob RollbackSecret globex pager 1
+assert_eq "refused rollbacks left the state dir byte-identical" "$(ov_state_hash)" "$before"
+assert_error "rollback to a version not kept: NotFound" io.orgvault.Vault1.Error.NotFound \
+        ovt-bob RollbackSecret acme pager 7
+assert_error "rollback to the current version: InvalidArgs" org.freedesktop.DBus.Error.InvalidArgs \
+        ovt-bob RollbackSecret acme pager 2
+out=$(ovbus ovt-bob RollbackSecret ssu acme pager 1)
+assert_eq "RollbackSecret answers only the new version" "$out" "u 3"
+assert_eq "the consumer is served the good value again" "$(resolve ovt-alertd acme pager)" ""
+assert_contains "... the good one" "$(cat "$OUT")" RollProbeGood
+assert_eq "three versions, the rollback set by bob" "$(versions ovt-alice pager)" "3:ovt-bob 2:ovt-bob 1:ovt-bob"
+assert_eq "references, id and name stay" \
+        "$(ovbus_json ovt-alice GetSecret ss acme pager | ov_py 'm=d["data"][0]; print(m["Name"]["data"], len(m["References"]["data"]), m["Version"]["data"])')" \
+        "Pager Hook 1 3"
+check "the rollback is audited" audit_match 'r["kind"]=="rollback" and r["secret"]=="pager" and "to version 1" in (r["detail"] or "")'
+# The values went to the daemon in the admin's own AddSecret/UpdateSecret;
+# nothing the daemon sent (replies, errors, signals) carried either.
+sleep_until_monitored() {
+        for _ in $(seq 100); do grep -q '"member":"RollbackSecret"' "$OV_DIR/monitor.json" && return 0; sleep 0.1; done
+        return 1
+}
+check "the monitor saw the rollback" sleep_until_monitored
+assert_eq "no reply, error or signal holds a value" \
+        "$(grep -v '"type":"method_call"' "$OV_DIR/monitor.json" | grep -c 'RollProbe')" 0
+assert_eq "... the calls that carried them were the admin's add and update" \
+        "$(grep 'RollProbe' "$OV_DIR/monitor.json" | python3 -c 'import json,sys; print(sorted(json.loads(l)["member"] for l in sys.stdin))')" \
+        "['AddSecret', 'UpdateSecret']"
+check "the rollback's reply is a single u" python3 -c "
+import json, sys
+calls, replies = set(), []
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get('member') == 'RollbackSecret' and m.get('type') == 'method_call':
+        calls.add((m.get('sender'), m.get('cookie')))
+    elif m.get('type') == 'method_return':
+        replies.append(m)
+r = [m for m in replies if (m.get('destination'), m.get('reply_cookie')) in calls]
+sys.exit(0 if r and all(m['payload']['type'] == 'u' for m in r) else 1)" "$OV_DIR/monitor.json"
+kill "$MON_PID" 2>/dev/null
+
+# --- Expiry and rotation reminders ---
+now=$(( $(date +%s) * 1000000 ))
+day=86400000000
+cell ok ovt-bob AddSecret acme slack-webhook "Expiring Hook" "{'webhook_url': '$OV_FAKE_SLACK'}" \
+        "{'id': <'expiring'>, 'expires': <@t $(( now + 3 * day ))>}"
+cell ok ovt-bob AddSecret acme slack-webhook "Rotating Hook" "{'webhook_url': '$OV_FAKE_SLACK'}" \
+        "{'id': <'rotating'>, 'rotate_every': <@t $(( 20 * day ))>}"
+cell ok ovt-bob AddSecret acme slack-webhook "Expired Hook" "{'webhook_url': '$OV_FAKE_SLACK'}" \
+        "{'id': <'expired'>, 'expires': <@t $(( now - day ))>}"
+meta() { ovbus_json ovt-alice GetSecret ss acme "$1" | ov_py "m=d['data'][0]; print($2)"; }
+assert_eq "GetSecret: Expires" "$(meta expiring 'm["Expires"]["data"]')" "$(( now + 3 * day ))"
+assert_eq "GetSecret: not Expired yet" "$(meta expiring 'm["Expired"]["data"]')" "False"
+assert_eq "GetSecret: Expired" "$(meta expired 'm["Expired"]["data"]')" "True"
+assert_eq "GetSecret: RotateBy is the value's time + rotate_every" \
+        "$(meta rotating 'm["RotateBy"]["data"] - m["Updated"]["data"]')" "$(( 20 * day ))"
+assert_eq "GetSecret: no reminders, zeros" "$(meta pager '(m["Expires"]["data"], m["RotateBy"]["data"])')" "(0, 0)"
+due() { ovbus_json ovt-alice ListSecrets sa{sv} acme 1 due_within t "$1" | ov_py 'print(" ".join(sorted(e[0] for e in d["data"][0])))'; }
+assert_eq "due within 7 days" "$(due $(( 7 * day )))" "expired expiring"
+assert_eq "due within 30 days" "$(due $(( 30 * day )))" "expired expiring rotating"
+assert_eq "an expired secret is still served (a reminder, not a kill switch)" \
+        "$(ovbus ovt-alertd AddReference ssss acme expired alerts sink:x >/dev/null; resolve ovt-alertd acme expired)" ""
+assert_error "UpdateSecretWithOptions: an unknown option is InvalidArgs" org.freedesktop.DBus.Error.InvalidArgs \
+        ovt-bob UpdateSecretWithOptions acme expiring "{'webhook_url': '$OV_FAKE_SLACK2'}" "{'expire': <@t 1>}"
+cell ok ovt-bob UpdateSecretWithOptions acme expiring "{'webhook_url': '$OV_FAKE_SLACK2'}" "{'expires': <@t 0>}"
+assert_eq "expires cleared by an update" "$(meta expiring 'm["Expires"]["data"]')" 0
+for u in ovt-eve ovt-alice ovt-bob ovt-carol ovt-alertd; do cell denied "$u" LogReminders "@t $day"; done
+assert_eq "LogReminders as root reports the due secrets" "$(ovbus root LogReminders t $(( 30 * day )))" "u 2"
+
+# --- The CLI: history, rollback ---
+out=$(ctl ovt-alice history "Pager Hook" 2>&1)
+assert_contains "history lists the versions" "$out" "ovt-bob"
+assert_eq "history --json" "$(ctl ovt-alice history pager --json | ov_py 'print([e["version"] for e in d])')" "[3, 2, 1]"
+out=$(echo n | ctl ovt-bob rollback pager 2 2>&1); rc=$?
+assert_eq "rollback declined: exit 3" "$rc" 3
+out=$(ctl ovt-bob rollback pager 2 --yes 2>&1); rc=$?
+assert_eq "rollback --yes: exit 0" "$rc" 0
+assert_contains "... says which version it made" "$out" "version 4"
+out=$(ctl ovt-alice rollback pager 1 --yes 2>&1); rc=$?
+assert_eq "rollback as a member: exit 4" "$rc" 4
+out=$(ctl ovt-alice list --due=7 --no-legend 2>&1)
+assert_contains "list --due=7 shows the expired one" "$out" "Expired Hook"
+assert_not_contains "... not the one due in 20 days" "$out" "Rotating Hook"
+assert_contains "list --due (30 days)" "$(ctl ovt-alice list --due --no-legend)" "Rotating Hook"
 
 ov_finish
