@@ -316,3 +316,28 @@ out:
         secret_ref_clear(&s);
         return r;
 }
+
+/* What orgvault-reminders.service runs: the daemon writes the entries. */
+int verb_remind(Ctl *c) {
+        sd_bus_message *reply = NULL;
+        unsigned days = c->has_due ? c->due_days : 14;
+        uint32_t n = 0;
+        int r;
+
+        r = ctl_call(c, "writing reminders", "root", &reply, "LogReminders", "t",
+                     days ? (uint64_t) days * 86400ULL * 1000000ULL : 1);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_read(reply, "u", &n);
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return ctl_fail(CTL_EXIT_FAILURE, "Failed to read the reply: %s.", strerror(-r));
+        if (c->json != JSON_OFF) {
+                _cleanup_json_ json_t *doc = json_pack("{s:I,s:I}", "due_within_days", (json_int_t) days, "reminders",
+                                                       (json_int_t) n);
+                return json_print(doc, c->json);
+        }
+        printf("%" PRIu32 " reminder%s written to the journal (secrets due within %u day%s or overdue).\n", n,
+               n == 1 ? "" : "s", days, days == 1 ? "" : "s");
+        return 0;
+}

@@ -116,6 +116,7 @@ int verb_delete(Ctl *c);
 int verb_history(Ctl *c);
 int verb_rollback(Ctl *c);
 int verb_trash(Ctl *c);
+int verb_remind(Ctl *c);
 int verb_restore(Ctl *c);
 int verb_purge(Ctl *c);
 int verb_status(Ctl *c);

@@ -49,6 +49,7 @@ static const Verb verbs[] = {
         { "trash",         "",                                0, 0, 0,                                   verb_trash },
         { "restore",       "SECRET",                          1, 1, 0,                                   verb_restore },
         { "purge",         "SECRET [--yes]",                  1, 1, OPT_YES,                             verb_purge },
+        { "remind",        "[--due=DAYS]",                    0, 0, OPT_DUE,                             verb_remind },
         { "status",        "",                                0, 0, 0,                                   verb_status },
         { "seal",          "",                                0, 0, 0,                                   verb_seal },
         { "unseal",        "",                                0, 0, 0,                                   verb_unseal },
@@ -85,7 +86,9 @@ static void help(void) {
                "  status                 Show whether the vault is sealed, key mode and counts\n"
                "  seal                   Wipe the vault's keys from memory (root)\n"
                "  unseal                 Unseal a passphrase vault; asks the passphrase (root)\n"
-               "  rotate-keys            Give the org a new data key and re-seal its secrets\n\n"
+               "  rotate-keys            Give the org a new data key and re-seal its secrets\n"
+               "  remind [--due=DAYS]    Log a journal entry per secret due within DAYS days\n"
+               "                         (default 14) or overdue, in every org (root)\n\n"
                "%sSession Commands:%s\n"
                "  credential CRED-ID     Print a credential pam_orgvault loaded into this\n"
                "                         session's keyring (not to a terminal without --force)\n\n"

@@ -2,7 +2,8 @@
 /* Crash-consistency driver for test-crash.sh.
  *
  * Each trial runs a burst of AddSecret / UpdateSecret / RenameSecret /
- * DeleteSecret (to the trash) / RotateKeys / RestoreSecret / PurgeSecret calls, one at a time, as an admin of ORG, and
+ * DeleteSecret (to the trash) / RotateKeys / RestoreSecret / PurgeSecret /
+ * RollbackSecret calls, one at a time, as an admin of ORG, and
  * SIGKILLs orgvaultd a random 0..50 ms into the burst. A call counts as
  * acknowledged when its success reply arrived. The next call re-activates
  * the daemon, which then must show every acknowledged call (the one call in
@@ -47,11 +48,17 @@
 #define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
 #define _cleanup_event_ _cleanup_(sd_event_unrefp)
 
+#define HISTORY 4               /* earlier values the model follows (the daemon keeps 10) */
+
 typedef struct Entry {
         char id[48];
         char name[96];
         uint32_t version;
         char value[128];         /* the webhook_url field */
+        /* earlier values, newest first: what a rollback may bring back */
+        uint32_t hist_version[HISTORY];
+        char hist_value[HISTORY][128];
+        size_t n_hist;
 } Entry;
 
 typedef struct Model {
@@ -61,8 +68,9 @@ typedef struct Model {
         size_t n_trash;
 } Model;
 
-typedef enum OpKind { OP_ADD, OP_UPDATE, OP_RENAME, OP_DELETE, OP_ROTATE, OP_RESTORE, OP_PURGE, _OP_MAX } OpKind;
-static const char *const op_names[_OP_MAX] = { "add", "update", "rename", "delete", "rotate-keys", "restore", "purge" };
+typedef enum OpKind { OP_ADD, OP_UPDATE, OP_RENAME, OP_DELETE, OP_ROTATE, OP_RESTORE, OP_PURGE, OP_ROLLBACK, _OP_MAX } OpKind;
+static const char *const op_names[_OP_MAX] = { "add", "update", "rename", "delete", "rotate-keys", "restore", "purge",
+                                               "rollback" };
 
 typedef struct Op {
         OpKind kind;
@@ -172,8 +180,21 @@ static Entry *model_find_trash(Model *m, const char *id) {
         return NULL;
 }
 
+/* The current value becomes the newest earlier one; value the new current. */
+static void push_value(Entry *e, const char *value) {
+        memmove(e->hist_version + 1, e->hist_version, (HISTORY - 1) * sizeof e->hist_version[0]);
+        memmove(e->hist_value + 1, e->hist_value, (HISTORY - 1) * sizeof e->hist_value[0]);
+        e->hist_version[0] = e->version;
+        memcpy(e->hist_value[0], e->value, sizeof e->value);
+        if (e->n_hist < HISTORY)
+                e->n_hist++;
+        e->version++;
+        snprintf(e->value, sizeof e->value, "%s", value);
+}
+
 static void model_apply(Model *m, const Op *op) {
         Entry *e = model_find(m, op->target.id), *t = model_find_trash(m, op->target.id);
+        char value[128];
 
         switch (op->kind) {
         case OP_ADD:
@@ -181,8 +202,15 @@ static void model_apply(Model *m, const Op *op) {
                 m->e[m->n++].version = 1;
                 break;
         case OP_UPDATE:
-                e->version++;
-                memcpy(e->value, op->target.value, sizeof e->value);
+                push_value(e, op->target.value);
+                break;
+        case OP_ROLLBACK:
+                for (size_t i = 0; i < e->n_hist; i++)
+                        if (e->hist_version[i] == op->target.version) {
+                                memcpy(value, e->hist_value[i], sizeof value);
+                                push_value(e, value);
+                                break;
+                        }
                 break;
         case OP_RENAME:
                 memcpy(e->name, op->target.name, sizeof e->name);
@@ -234,8 +262,15 @@ static void model_diff(const Model *expected, Model *actual, char *buf, size_t s
                 snprintf(buf, size, "%zu secrets in the trash, expected %zu", actual->n_trash, expected->n_trash);
 }
 
+static bool has_history(const Model *m) {
+        for (size_t i = 0; i < m->n; i++)
+                if (m->e[i].n_hist > 0)
+                        return true;
+        return false;
+}
+
 static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
-        static const unsigned weights[_OP_MAX] = { 30, 30, 15, 15, 10, 10, 8 };
+        static const unsigned weights[_OP_MAX] = { 30, 30, 15, 15, 10, 10, 8, 12 };
         unsigned total = 0, roll;
 
         *op = (Op) {};
@@ -250,12 +285,18 @@ static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
                  ((op->kind == OP_UPDATE || op->kind == OP_RENAME || op->kind == OP_DELETE) && m->n == 0) ||
                  (op->kind == OP_DELETE && m->n_trash >= MAX_TRASH) ||
                  (op->kind == OP_RESTORE && (m->n_trash == 0 || m->n >= MAX_SECRETS)) ||
-                 (op->kind == OP_PURGE && m->n_trash == 0));
+                 (op->kind == OP_PURGE && m->n_trash == 0) ||
+                 (op->kind == OP_ROLLBACK && !has_history(m)));
 
         if (op->kind == OP_ADD) {
                 snprintf(op->target.id, sizeof op->target.id, "c%u-%u", trial, seq);
                 snprintf(op->target.name, sizeof op->target.name, "Crash %u.%u", trial, seq);
                 fake_value(op->target.value, sizeof op->target.value);
+        } else if (op->kind == OP_ROLLBACK) {
+                do
+                        op->target = m->e[rnd_below((unsigned) m->n)];
+                while (op->target.n_hist == 0);
+                op->target.version = op->target.hist_version[rnd_below((unsigned) op->target.n_hist)];
         } else if (op->kind == OP_RESTORE || op->kind == OP_PURGE) {
                 op->target = m->trash[rnd_below((unsigned) m->n_trash)];
         } else if (op->kind != OP_ROTATE) {
@@ -269,7 +310,8 @@ static void pick_op(const Model *m, unsigned trial, unsigned seq, Op *op) {
 
 static int op_message(sd_bus *bus, const Op *op, sd_bus_message **ret) {
         static const char *const members[_OP_MAX] = { "AddSecret", "UpdateSecret", "RenameSecret", "DeleteSecret",
-                                                       "RotateKeys", "RestoreSecret", "PurgeSecret" };
+                                                       "RotateKeys", "RestoreSecret", "PurgeSecret",
+                                                       "RollbackSecret" };
         _cleanup_msg_ sd_bus_message *m = NULL;
         const Entry *t = &op->target;
         int r;
@@ -298,6 +340,9 @@ static int op_message(sd_bus *bus, const Op *op, sd_bus_message **ret) {
         case OP_RESTORE:
         case OP_PURGE:
                 r = sd_bus_message_append(m, "ss", arg_org, t->id);
+                break;
+        case OP_ROLLBACK:
+                r = sd_bus_message_append(m, "ssu", arg_org, t->id, t->version);
                 break;
         default:
                 r = sd_bus_message_append(m, "s", arg_org);
@@ -334,7 +379,7 @@ static void check_reply(Burst *b, sd_bus_message *reply) {
                 counters.wrong_replies++;
                 problem(b->trial, "AddSecret %s answered id %s", op->target.id, id ?: "(unreadable)");
         }
-        if (op->kind == OP_UPDATE) {
+        if (op->kind == OP_UPDATE || op->kind == OP_ROLLBACK) {
                 const Entry *e = model_find(b->acked, op->target.id);
                 if (sd_bus_message_read(reply, "u", &version) < 0 || version != e->version + 1) {
                         counters.wrong_replies++;
@@ -757,6 +802,7 @@ static int run(unsigned trials) {
                         print_counters();
                         return -EIO;
                 }
+                unsigned applied_before = counters.in_flight_applied;
                 model_diff(&acked, &actual, diff, sizeof diff);
                 if (diff[0] && in_flight) {
                         with_op = acked;
@@ -772,15 +818,24 @@ static int run(unsigned trials) {
                         problem(trial, "after %s%s was cut off: %s (state before the burst had %zu secrets)",
                                 in_flight ? op_names[op.kind] : "no call", in_flight ? "" : " in flight", diff, before.n);
                 }
-                /* The bus never shows a trashed value: carry the model's. */
-                for (size_t i = 0; i < actual.n_trash; i++) {
-                        Entry *a = &actual.trash[i], *x = model_find_trash(&acked, a->id);
+                /* The bus shows neither a trashed value nor earlier ones:
+                 * carry the model's (the one with the cut-off call when it
+                 * happened). */
+                Model *src = diff[0] == 0 && in_flight && counters.in_flight_applied > applied_before ? &with_op : &acked;
+                for (size_t i = 0; i < actual.n_trash + actual.n; i++) {
+                        Entry *a = i < actual.n_trash ? &actual.trash[i] : &actual.e[i - actual.n_trash];
+                        Entry *x = model_find_trash(src, a->id);
                         if (!x)
-                                x = model_find(&acked, a->id);  /* a delete cut off but done */
-                        if (x) {
+                                x = model_find(src, a->id);
+                        if (!x)
+                                continue;
+                        if (i < actual.n_trash) {
                                 memcpy(a->value, x->value, sizeof a->value);
                                 a->version = x->version;
                         }
+                        memcpy(a->hist_version, x->hist_version, sizeof a->hist_version);
+                        memcpy(a->hist_value, x->hist_value, sizeof a->hist_value);
+                        a->n_hist = x->n_hist;
                 }
                 acked = actual;         /* so one problem does not cascade */
         }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Crash consistency (docs/FORMAT.md, issue 6): SIGKILL orgvaultd at random moments
 # of streams of add / update / rename / delete (to the trash) / rotate-keys /
-# restore / purge, re-activate it,
+# restore / purge / rollback, re-activate it,
 # and check that every call answered success is on disk and readable, that
 # nothing is quarantined, and that no temp file or half-rotated org survives.
 # crash-driver does the trials; this script asserts on its counters.
@@ -39,7 +39,7 @@ assert_eq "no org left mid-rotation" "$(counter mid_rotation)" 0
 # The run must have exercised what it claims to test.
 check "calls were acknowledged before kills" test "$(counter acked)" -gt 0
 check "kills landed while a call was in flight" test "$(counter killed_in_flight)" -gt 0
-for k in add update rename delete rotate-keys restore purge; do
+for k in add update rename delete rotate-keys restore purge rollback; do
         check "acknowledged $k calls" test "$(counter "acked_$k")" -gt 0
 done
 if [[ $trials -ge 100 ]]; then

@@ -220,6 +220,19 @@ assert_eq "expires cleared by an update" "$(meta expiring 'm["Expires"]["data"]'
 for u in ovt-eve ovt-alice ovt-bob ovt-carol ovt-alertd; do cell denied "$u" LogReminders "@t $day"; done
 assert_eq "LogReminders as root reports the due secrets" "$(ovbus root LogReminders t $(( 30 * day )))" "u 2"
 
+# What orgvault-reminders.service runs, as the unit says (root, the test bus).
+unit=$BUILD_DIR/units/orgvault-reminders.service
+exec_start=$(sed -n 's/^ExecStart=[^ ]*orgvaultctl //p' "$unit")
+assert_eq "the reminders unit runs orgvaultctl remind" "$exec_start" "remind --due=14 --no-pager"
+out=$(as root "$ORGVAULTCTL" $exec_start 2>&1); rc=$?
+assert_eq "... which succeeds as root" "$rc" 0
+assert_contains "... one secret due within 14 days (the expired one)" "$out" "1 reminder written to the journal"
+out=$(as ovt-bob "$ORGVAULTCTL" remind 2>&1); rc=$?
+assert_eq "remind as an admin: exit 4" "$rc" 4
+check "the reminders unit is hardened" grep -q '^NoNewPrivileges=yes' "$unit"
+check "... with no capabilities" grep -qx 'CapabilityBoundingSet=' "$unit"
+check "the timer runs it daily" grep -qx 'OnCalendar=daily' "$SOURCE_ROOT/units/orgvault-reminders.timer"
+
 # --- The CLI: history, rollback ---
 out=$(ctl ovt-alice history "Pager Hook" 2>&1)
 assert_contains "history lists the versions" "$out" "ovt-bob"
