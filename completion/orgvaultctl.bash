@@ -35,7 +35,7 @@ __orgvaultctl_types() {
 
 _orgvaultctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local verbs="list types describe-type add show refs rename update delete trash restore purge status seal unseal rotate-keys"
+        local verbs="list types describe-type add show refs rename update delete history rollback trash restore purge status seal unseal rotate-keys remind"
         local opts="--help --version --org= --address= --json= --no-legend --no-pager"
         local verb="" i n_args=0
 
@@ -55,10 +55,12 @@ _orgvaultctl() {
                 return ;;
         -*)
                 case $verb in
-                list) opts+=" --type= --feature=" ;;
+                list) opts+=" --type= --feature= --due --due=" ;;
+                remind) opts+=" --due=" ;;
+                rollback) opts+=" --yes" ;;
                 types) opts+=" --feature=" ;;
-                add) opts+=" --name= --id= --fields-json=- --yes" ;;
-                update) opts+=" --fields-json=- --yes" ;;
+                add) opts+=" --name= --id= --fields-json=- --yes --expires= --rotate-every=" ;;
+                update) opts+=" --fields-json=- --yes --expires= --rotate-every=" ;;
                 delete) opts+=" --force --yes" ;;
                 purge) opts+=" --yes" ;;
                 esac
@@ -74,7 +76,7 @@ _orgvaultctl() {
         case $verb in
         describe-type | add)
                 [[ $n_args -eq 0 ]] && COMPREPLY=($(compgen -W "$(__orgvaultctl_types)" -- "$cur")) ;;
-        show | refs | update | delete | rename)
+        show | refs | update | delete | rename | history | rollback)
                 if [[ $n_args -eq 0 ]]; then
                         local IFS=$'\n'
                         COMPREPLY=($(compgen -W "$(__orgvaultctl_secrets)" -- "$cur"))
