@@ -236,7 +236,7 @@ ctl ovt-alice --json show ops-slack
 assert_eq "show --json (snake_case keys)" "$(ov_py 'print(d["id"], d["name"], d["version"], d["org"], d["references"][0]["feature"], d["references"][0]["target"])' <<<"$OUT")" \
         "ops-slack Ops Slack 1 acme alerts sink-1"
 assert_eq "show --json: one key convention" "$(ov_py 'print(sorted(d))' <<<"$OUT")" \
-        "['created', 'id', 'last_used', 'last_used_by', 'name', 'org', 'references', 'type', 'updated', 'version']"
+        "['created', 'expired', 'expires', 'id', 'last_used', 'last_used_by', 'name', 'org', 'references', 'rotate_by', 'type', 'updated', 'version']"
 ctl ovt-alice show no-such
 assert_rc "show of a missing secret" 5
 assert_contains "not found points at list" "$ERR" "see 'orgvaultctl list'"

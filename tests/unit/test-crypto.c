@@ -400,6 +400,7 @@ int main(void) {
                 return 1;
         Suite *s = suite_create("crypto");
         TCase *tc = tcase_create("core");
+        tcase_set_timeout(tc, 120);     /* 200k random base64 rounds and Argon2id, on a saturated CPU */
         tcase_add_test(tc, test_seal_open_roundtrip);
         tcase_add_test(tc, test_empty_value_roundtrip);
         tcase_add_test(tc, test_tampered_ciphertext_refused);
