@@ -221,7 +221,7 @@ for u in ovt-eve ovt-alice ovt-bob ovt-carol ovt-alertd; do cell denied "$u" Log
 assert_eq "LogReminders as root reports the due secrets" "$(ovbus root LogReminders t $(( 30 * day )))" "u 2"
 
 # What orgvault-reminders.service runs, as the unit says (root, the test bus).
-unit=$BUILD_DIR/units/orgvault-reminders.service
+unit=${OV_BUILD_DIR:-$BUILD_DIR}/units/orgvault-reminders.service
 exec_start=$(sed -n 's/^ExecStart=[^ ]*orgvaultctl //p' "$unit")
 assert_eq "the reminders unit runs orgvaultctl remind" "$exec_start" "remind --due=14 --no-pager"
 out=$(as root "$ORGVAULTCTL" $exec_start 2>&1); rc=$?
