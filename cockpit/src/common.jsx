@@ -17,7 +17,7 @@ export function ErrorAlert({ error, org, isInline = true, id, actionClose }) {
     return (
         <Alert id={id} variant="danger" isInline={isInline} title={e.title} actionClose={actionClose}
                data-error-name={e.name || undefined}>
-            <p className="ov-error-message">{e.message}</p>
+            {e.message.toLowerCase() !== e.title.toLowerCase() && <p className="ov-error-message">{e.message}</p>}
             {e.todo && <p className="ov-error-todo">{e.todo}</p>}
         </Alert>
     );

@@ -6,6 +6,7 @@
 
 import React, { useEffect, useMemo, useState } from "react";
 import { Page, PageSection } from "@patternfly/react-core/dist/esm/components/Page/index.js";
+import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Card, CardBody } from "@patternfly/react-core/dist/esm/components/Card/index.js";
 import { Content } from "@patternfly/react-core/dist/esm/components/Content/index.js";
@@ -18,6 +19,7 @@ import { ErrorAlert, OrgSelector, useDebounced, useOrgs, useSecretList, useTypes
 import { SecretsTable } from "./secrets-table.jsx";
 import { AddSecretDialog } from "./add-dialog.jsx";
 import { DeleteSecretDialog } from "./delete-dialog.jsx";
+import * as vault from "./vault.js";
 
 export function SecretsPage({ org: wantedOrg }) {
     const { orgs, org, setOrg, role, error: orgsError } = useOrgs(wantedOrg);
@@ -25,6 +27,7 @@ export function SecretsPage({ org: wantedOrg }) {
     const settled = useDebounced(search);
     const filter = useMemo(() => (settled ? { search: settled } : {}), [settled]);
     const { secrets, error, generation } = useSecretList(org, filter);
+    const [sealed, setSealed] = useState(false);
     const { types } = useTypes("");
     const [adding, setAdding] = useState(false);
     const [deleting, setDeleting] = useState(null);
@@ -34,6 +37,11 @@ export function SecretsPage({ org: wantedOrg }) {
         if (org && org !== cockpit.location.options.org && orgs && orgs.length > 1)
             cockpit.location.replace([], { org });
     }, [org, orgs]);
+
+    /* Seal and Unseal send no signal: asked again whenever the list is. */
+    useEffect(() => {
+        vault.status().then(st => setSealed(!!st.Sealed), () => setSealed(false));
+    }, [generation]);
 
     const typeNames = useMemo(() => Object.fromEntries((types || []).map(t => [t.id, t.name])), [types]);
 
@@ -54,6 +62,12 @@ export function SecretsPage({ org: wantedOrg }) {
     else
         body = (
             <>
+                {sealed && (
+                    <Alert id="ov-sealed" variant="warning" isInline title="The vault is sealed">
+                        Secrets can be listed, but not added or handed to services until an administrator
+                        unseals the vault (orgvaultctl unseal).
+                    </Alert>
+                )}
                 {error && <ErrorAlert org={org} id="ov-list-error" error={error} />}
                 {secrets && (
                     <SecretsTable org={org} secrets={secrets} typeNames={typeNames} generation={generation}

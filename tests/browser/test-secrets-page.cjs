@@ -61,7 +61,8 @@ function busctl(user, method, signature, ...args) {
     const gid = execFileSync("id", ["-g", user]).toString().trim();
     const out = execFileSync("setpriv", [`--reuid=${user}`, `--regid=${gid}`, "--init-groups", "--",
         "busctl", `--address=${BUS}`, "--json=short", "call", "io.orgvault.Vault1", "/io/orgvault/Vault1",
-        "io.orgvault.Vault1.Manager", method, signature, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        "io.orgvault.Vault1.Manager", method, ...(signature ? [signature] : []), ...args],
+        { stdio: ["ignore", "pipe", "pipe"] });
     const text = out.toString().trim();
     return text ? JSON.parse(text).data : null;     /* methods without out arguments print nothing */
 }
@@ -416,6 +417,29 @@ async function main() {
             }
             const again = addSlack("After Restart", SLACK_BUS);     // activates a new daemon
             await waitRows(admin, [shared, "picked-slack", again], "after re-activation");
+        });
+
+        await step("a sealed vault: the page says so, and Next shows the Sealed error with what to do", async () => {
+            busctl("root", "Seal", "");
+            try {
+                await admin.goto(ADMIN + PAGE);
+                await admin.locator("#ov-sealed").waitFor();
+                await admin.locator("#ov-add").click();
+                await admin.locator("#ov-add-type").selectOption("slack-webhook");
+                await admin.locator("#ov-field-webhook_url").fill(SLACK_OK);
+                await admin.locator("#ov-add-next").click();
+                const err = admin.locator('#ov-add-error[data-error-name="io.orgvault.Vault1.Error.Sealed"]');
+                await err.waitFor();
+                assert((await err.textContent()).includes("orgvaultctl unseal"), "no advice");
+                await shot(admin, "error-sealed.png");
+                await admin.locator("#ov-add-cancel").click();
+                await admin.locator("#ov-add-dialog").waitFor({ state: "detached" });
+            } finally {
+                busctl("root", "Unseal", "s", "");    // keyfile mode: the key file unseals
+            }
+            await admin.goto(ADMIN + PAGE);
+            await row(admin, shared).waitFor();
+            assertEq(await admin.locator("#ov-sealed").count(), 0, "still shown as sealed");
         });
 
         await step("a role revoked while the page is open: AccessDenied shown in the dialog, with what to do", async () => {
