@@ -29,13 +29,18 @@ __orgvaultctl_trash() {
         done
 }
 
+# Credential ids pam_orgvault loaded into this session's keyring (names only).
+__orgvaultctl_credentials() {
+        keyctl show @s 2>/dev/null | sed -n 's/.* user: orgvault:\([a-z0-9._-]*\)$/\1/p'
+}
+
 __orgvaultctl_types() {
         __orgvaultctl types | while read -r id _; do echo "$id"; done
 }
 
 _orgvaultctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-        local verbs="list types describe-type add show refs rename update delete history rollback trash restore purge status seal unseal rotate-keys remind"
+        local verbs="list types describe-type add show refs rename update delete history rollback trash restore purge status seal unseal rotate-keys remind credential"
         local opts="--help --version --org= --address= --json= --no-legend --no-pager"
         local verb="" i n_args=0
 
@@ -63,6 +68,7 @@ _orgvaultctl() {
                 update) opts+=" --fields-json=- --yes --expires= --rotate-every=" ;;
                 delete) opts+=" --force --yes" ;;
                 purge) opts+=" --yes" ;;
+                credential) opts+=" --force" ;;
                 esac
                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
                 [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace
@@ -74,6 +80,8 @@ _orgvaultctl() {
                 return
         fi
         case $verb in
+        credential)
+                [[ $n_args -eq 0 ]] && COMPREPLY=($(compgen -W "$(__orgvaultctl_credentials)" -- "$cur")) ;;
         describe-type | add)
                 [[ $n_args -eq 0 ]] && COMPREPLY=($(compgen -W "$(__orgvaultctl_types)" -- "$cur")) ;;
         show | refs | update | delete | rename | history | rollback)

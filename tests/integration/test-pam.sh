@@ -131,7 +131,9 @@ JOB="$CTL credential acme.ops-slack.webhook_url | sha256sum | sed 's/^/job-sha /
 $CTL credential acme.survey-ai.api_key; echo job-absent-rc \$?
 $CTL credential acme.ops-slack.webhook_url >/dev/full; echo job-full-rc \$?
 /usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"acme.ops-slack.webhook_url\"])))' $CTL >/dev/null; echo job-tty-rc \$?
-/usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"--force\", \"acme.ops-slack.webhook_url\"])))' $CTL | tr -d '\r' | sha256sum | sed 's/^/job-tty-force-sha /; s/ *-\$//'"
+/usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn([sys.argv[1], \"credential\", \"--force\", \"acme.ops-slack.webhook_url\"])))' $CTL | tr -d '\r' | sha256sum | sed 's/^/job-tty-force-sha /; s/ *-\$//'
+source $OV_DIR/orgvaultctl.bash; COMP_WORDS=(orgvaultctl credential acme.ops-slack.w); COMP_CWORD=2; _orgvaultctl; echo job-comp \${COMPREPLY[*]}"
+cp "$SOURCE_ROOT/completion/orgvaultctl.bash" "$OV_DIR/" && chmod 0644 "$OV_DIR/orgvaultctl.bash"
 : >"$LOG"
 "$HARNESS" --syslog="$LOG" --command="$JOB" "$PAMD" ov-optional ovt-alertd acme.ops-slack.webhook_url >"$OUT" 2>>"$OV_DIR/harness.err"
 assert_eq "orgvaultctl credential in the session: the exact bytes (sha256)" "$(line job-sha)" "job-sha $(sha "$OV_FAKE_SLACK")"
@@ -139,6 +141,7 @@ assert_eq "orgvaultctl credential: exit 5 for a credential not loaded" "$(line j
 assert_eq "orgvaultctl credential: a failed write is a failure" "$(line job-full-rc)" "job-full-rc 1"
 assert_eq "orgvaultctl credential: not onto a terminal" "$(line job-tty-rc)" "job-tty-rc 2"
 assert_eq "orgvaultctl credential --force: onto a terminal, the exact bytes" "$(line job-tty-force-sha)" "job-tty-force-sha $(sha "$OV_FAKE_SLACK")"
+assert_eq "bash completion offers the credentials loaded in the session" "$(line job-comp)" "job-comp acme.ops-slack.webhook_url"
 check "orgvaultctl credential after the session: exit 5" bash -c '"$1" credential acme.ops-slack.webhook_url 2>/dev/null; test $? -eq 5' _ "$CTL"
 
 # The documented stack (pam_keyinit revokes the session keyring first at close).
