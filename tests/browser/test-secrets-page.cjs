@@ -338,7 +338,7 @@ async function main() {
         const other = busctl("ovt-bob", "AddSecret", "sssa{ss}a{sv}", "acme", "openai-api-key", "Team OpenAI",
             "1", "api_key", OPENAI_BUS, "0")[0];
 
-        await step("member: the table and details, no Add and no Delete", async () => {
+        await step("member: the table and details, no Add and no Delete; the picker without Add new", async () => {
             const member = await context.newPage();
             watch(member, "member");
             await member.goto(MEMBER + PAGE);
@@ -350,6 +350,11 @@ async function main() {
             await d.waitFor();
             assertEq(await d.locator('[data-field="type"]').textContent(), "Slack Webhook URL (slack-webhook)", "type");
             await shot(member, "member.png");
+            // A member picks secrets for features too, but adds none.
+            await member.goto(MEMBER + PAGE + "#/pick?feature=alerts");
+            await member.locator(`tr.ov-secret-row[data-secret-id="${shared}"]`).waitFor();
+            assertEq(await member.locator(`tr.ov-secret-row[data-secret-id="${other}"]`).count(), 0, "openai row");
+            assertEq(await member.locator("#ov-picker-add").count(), 0, "Add new for a member");
             await member.close();
         });
 
