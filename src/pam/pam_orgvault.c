@@ -158,12 +158,19 @@ PUBLIC PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int arg
                 goto out;
         }
 
-        k = calloc(1, sizeof(LoadedKeys) + o.n_credentials * sizeof(key_serial_t));
+        /* A second pam_orgvault line in the same stack: keep the first one's
+         * keys in the list too, or replacing the data would forget them. */
+        const void *prev_data = NULL;
+        const LoadedKeys *prev = pam_get_data(pamh, DATA_NAME, &prev_data) == PAM_SUCCESS ? prev_data : NULL;
+        size_t n_prev = prev && !prev->closed ? prev->n : 0;
+        k = calloc(1, sizeof(LoadedKeys) + (n_prev + o.n_credentials) * sizeof(key_serial_t));
         if (!k) {
                 r = PAM_BUF_ERR;
                 goto out;
         }
         k->uid = pw->pw_uid;
+        for (size_t i = 0; i < n_prev; i++)
+                k->serials[k->n++] = prev->serials[i];
         r = pam_vault_connect(o.bus_address, &bus);
         if (r < 0) {
                 for (size_t i = 0; i < o.n_credentials; i++)
@@ -187,7 +194,7 @@ PUBLIC PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int arg
         }
         sd_bus_flush_close_unref(bus);
 
-        if (k->n > 0) {
+        if (k->n > n_prev) {
                 r = pam_set_data(pamh, DATA_NAME, k, loaded_keys_cleanup);
                 if (r != PAM_SUCCESS) {
                         invalidate_all(pamh, k, o.debug);

@@ -153,6 +153,16 @@ check "... close removes the field key (without possessing it any more)" gone ac
 check "... and the whole-value key" gone acme.ops-slack
 assert_eq "... with no error logged" "$(grep -c 'Cannot invalidate' "$OV_DIR/session.log")" 0
 
+# Two pam_orgvault lines in one stack: close removes both lines' keys.
+printf 'session optional pam_keyinit.so force\nsession optional %s credentials=acme.ops-slack.webhook_url %s\nsession required %s credentials=acme.ops-slack %s\n' \
+        "$MODULE" "$BUS" "$MODULE" "$BUS" >"$PAMD/ov-twice"
+session ov-twice ovt-alertd acme.ops-slack.webhook_url acme.ops-slack
+assert_eq "two module lines: the session opens" "$(line open)" "open PAM_SUCCESS"
+check "... the first line's key was there" grep -q '^key acme.ops-slack.webhook_url [0-9]' "$OUT"
+check "... the second line's key was there" grep -q '^key acme.ops-slack [0-9]' "$OUT"
+check "... close removes the first line's key" gone acme.ops-slack.webhook_url
+check "... and the second line's" gone acme.ops-slack
+
 # Without timeout= the keys do not expire.
 service ov-required required "credentials=acme.ops-slack.webhook_url" "$BUS"
 session ov-required ovt-alertd acme.ops-slack.webhook_url
