@@ -2,6 +2,7 @@
 /* Who may do what (docs/POLICY.md): orgs.d/<org>.json and actions.json. */
 #pragma once
 
+#include "ov-error.h"
 #include "secret-types.h"
 
 #define ACTION_LIST        "io.orgvault.secret.list"
@@ -67,6 +68,30 @@ bool policy_may(const Policy *p, const char *org, const char *action, const Call
 const Consumer *policy_consumer(const Policy *p, const char *org, const Caller *c);
 /* Does one of the consumer's features use the type? */
 bool consumer_may_use_type(const Consumer *k, const SecretType *t);
+
+/* The rules of a consumer's use of one secret, the same for every path
+ * (Resolve, the credential socket, AddReference/RemoveReference). The caller
+ * looks the secret up first: exists says whether org has a secret id, t is
+ * its type (NULL when no type file defines it). Each returns 0 when allowed,
+ * else a negative errno with e set:
+ *   AccessDenied  the caller may not (e->message says why, for the audit
+ *                 log; the caller's reply says only "Access denied");
+ *   NotFound      there is no such secret, said only to a caller who may
+ *                 list the org: to anyone else an absent id is AccessDenied,
+ *                 exactly like a forbidden one, so ids can't be probed;
+ *   InvalidArgs   (references) the feature is not one the type is used by;
+ *                 the message lists the valid ones. */
+
+/* A value goes only to a consumer one of whose features uses the type;
+ * never to a member, admin or root as such. *ret_consumer: who gets it. */
+int policy_may_resolve(const Policy *p, const char *org, const char *id, const Caller *c,
+                       bool exists, const SecretType *t, const Consumer **ret_consumer, OvError *e);
+/* An admin may add a reference for any feature the type is used by (and
+ * remove any reference); a consumer only on a secret whose type one of its
+ * features uses, only for one of its own features, and only one the type is
+ * used by. */
+int policy_may_reference(const Policy *p, const char *org, const char *id, const Caller *c,
+                         bool exists, const SecretType *t, const char *feature, bool add, OvError *e);
 /* Orgs where the caller has a role, sorted; each "org" with its role name
  * ("admin", "member" or "consumer") in ret_roles. */
 int policy_caller_orgs(const Policy *p, const Caller *c, char ***ret_orgs, char ***ret_roles);

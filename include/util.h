@@ -43,6 +43,7 @@ char **strv_new_empty(void);                     /* {NULL}, or NULL without memo
 int strv_push(char ***l, const char *s);          /* appends a copy; -ENOMEM */
 int strv_push_printf(char ***l, const char *fmt, ...) _printf_(2, 3);
 bool strv_contains(char *const *l, const char *s);
+char *strv_join(char *const *l, const char *sep);  /* "" for an empty list; NULL without memory */
 
 /* Bounds of docs/API.md. */
 #define OV_NAME_MAX 128          /* characters of a display name */

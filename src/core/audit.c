@@ -189,7 +189,7 @@ static void emit_journal(const AuditEvent *ev) {
         }
         r = sd_journal_sendv(iov, (int) n);
         if (r < 0)
-                log_debug("Cannot write an audit record to the journal: %s", strerror(-r));
+                log_debug_errno(r, "Cannot write an audit record to the journal: %m");
 }
 
 static json_t *optional_string(const char *s) {

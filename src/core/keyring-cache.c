@@ -40,8 +40,8 @@ static void cache_break(KeyringCache *c, const char *what, int err) {
         if (c->broken)
                 return;
         c->broken = true;
-        log_warning("Kernel keyring cache disabled, %s failed: %s; keys will not survive a restart",
-                    what, strerror(err));
+        log_warning_errno(-err, "Kernel keyring cache disabled, %s failed: %m; keys will not survive a restart",
+                          what);
 }
 
 /* The scope is derived from the state dir's canonical path so two vaults of

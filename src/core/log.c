@@ -8,17 +8,38 @@ static int max_level = LOG_INFO;
 
 void log_set_max_level(int level) { max_level = level; }
 
+/* err > 0: the errno "%m" prints; 0: errno as the caller left it. */
+static void log_va(int level, int err, const char *fmt, va_list ap) {
+        int saved_errno = errno;
+
+        /* "<N>" lets journald (StandardError=journal) take the priority. */
+        fprintf(stderr, "<%d>", level);
+        errno = err > 0 ? err : saved_errno;
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
 void log_full(int level, const char *fmt, ...) {
         va_list ap;
         int saved_errno = errno;        /* callers often log, then return -errno */
 
         if (level > max_level)
                 return;
-        /* "<N>" lets journald (StandardError=journal) take the priority. */
-        fprintf(stderr, "<%d>", level);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_va(level, 0, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
         errno = saved_errno;
+}
+
+int log_full_errno(int level, int r, const char *fmt, ...) {
+        va_list ap;
+        int saved_errno = errno;
+
+        if (level > max_level)
+                return r;
+        va_start(ap, fmt);
+        log_va(level, r < 0 ? -r : r, fmt, ap);
+        va_end(ap);
+        errno = saved_errno;
+        return r;
 }

@@ -148,8 +148,7 @@ static int master_json_error(int r, OvError *e) {
         if (r == -EBADMSG)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE,
                                     "master.json in the state directory is malformed; not touching it");
-        return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot read master.json in the state directory: %s",
-                            strerror(-r));
+        return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot read master.json in the state directory: %m");
 }
 
 /* A key from a file or credential must match master.json when one exists
@@ -177,7 +176,7 @@ static int key_file_error(int r, const char *what, OvError *e) {
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "%s is not a regular file", what);
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory reading %s", what);
-        return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot read %s: %s", what, strerror(-r));
+        return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot read %s: %m", what);
 }
 
 static int load_keyfile(int state_fd, OvKey **ret, OvError *e) {
@@ -201,7 +200,7 @@ static int load_keyfile(int state_fd, OvKey **ret, OvError *e) {
                         k = NULL;
                         r = read_key_file(state_fd, KEYFILE_NAME, &k);
                 } else if (r < 0)
-                        return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot create %s: %s", what, strerror(-r));
+                        return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot create %s: %m", what);
                 else
                         log_info("Created a new master key in master.key");
         }
@@ -227,8 +226,7 @@ static int load_credential(int state_fd, OvKey **ret, OvError *e) {
                                     " (LoadCredential= or LoadCredentialEncrypted= in the unit)");
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open $CREDENTIALS_DIRECTORY: %s",
-                                    strerror(errno));
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open $CREDENTIALS_DIRECTORY: %m");
         r = read_key_file(dfd, CREDENTIAL_NAME, &k);
         if (r == -ENOENT)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE,
@@ -296,7 +294,7 @@ static int master_json_create(int state_fd, const char *passphrase, size_t len, 
         r = crypto_derive_passphrase_key(passphrase, len, salt, crypto_pwhash_OPSLIMIT_MODERATE,
                                          crypto_pwhash_MEMLIMIT_MODERATE, &k);
         if (r < 0)
-                return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot derive the master key: %s", strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_NO_MEMORY, r, "Cannot derive the master key: %m");
         salt64 = b64_encode(salt, sizeof salt);
         if (!salt64 || crypto_key_verifier(k, &v64) < 0)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
@@ -314,7 +312,7 @@ static int master_json_create(int state_fd, const char *passphrase, size_t len, 
         if (r == -EEXIST)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "master.json appeared while unsealing; try again");
         if (r < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot write master.json: %s", strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot write master.json: %m");
         log_info("Created master.json: the passphrase given now unseals this vault from now on");
         *ret = k;
         k = NULL;
@@ -343,7 +341,7 @@ int master_key_unseal(int state_fd, const char *passphrase, size_t len, KeyringC
                 if (r == -EINVAL)
                         return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "master.json has unusable KDF limits");
                 if (r < 0)
-                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot derive the master key: %s", strerror(-r));
+                        return ov_error_set_errno(e, OV_ERR_NO_MEMORY, r, "Cannot derive the master key: %m");
                 if (!master_json_matches(&mj, k))
                         return ov_error_set(e, OV_ERR_ACCESS_DENIED, "Wrong passphrase");
         }

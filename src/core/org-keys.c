@@ -294,7 +294,7 @@ static int org_add_key(Vault *v, VaultOrg *o, OvError *e) {
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Org %s has run out of key ids", o->name);
         r = crypto_wrap_key(v->master, o->name, id, k, &nonce, &wrapped);
         if (r < 0)
-                return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot wrap a new data key: %s", strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_NO_MEMORY, r, "Cannot wrap a new data key: %m");
 
         /* Shallow copy plus the new entry: memory changes only once saved. */
         entries = reallocarray(NULL, o->keys.n_keys + 1, sizeof(OrgKeyEntry));
@@ -347,8 +347,8 @@ int org_seal_plain(Vault *v, VaultOrg *o, const char *id, const char *type, uint
                 return r;
         r = crypto_seal_value(key, key_id, o->name, id, type, version, plain, len, ret_nonce, ret_ct);
         if (r < 0)
-                return ov_error_set(e, r == -ENOMEM ? OV_ERR_NO_MEMORY : OV_ERR_INVALID_ARGS,
-                                    "Cannot seal the value: %s", strerror(-r));
+                return ov_error_set_errno(e, r == -ENOMEM ? OV_ERR_NO_MEMORY : OV_ERR_INVALID_ARGS, r,
+                                          "Cannot seal the value: %m");
         *ret_key_id = key_id;
         return 0;
 }
@@ -409,7 +409,7 @@ static int reseal_one(Vault *v, VaultOrg *o, const Secret *s, const OvKey *key, 
         r = crypto_seal_value(key, to, o->name, s->id, s->type, version, plain, len, ret_nonce, ret_ct);
         crypto_free_plain(plain);
         if (r < 0)
-                return ov_error_set(e, OV_ERR_NO_MEMORY, "Cannot re-seal %s/%s: %s", o->name, s->id, strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_NO_MEMORY, r, "Cannot re-seal %s/%s: %m", o->name, s->id);
         return 0;
 }
 

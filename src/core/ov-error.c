@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,15 +19,56 @@ static const char *const dbus_names[_OV_ERR_MAX] = {
         [OV_ERR_NO_MEMORY] = "org.freedesktop.DBus.Error.NoMemory",
 };
 
+static const int errnos[_OV_ERR_MAX] = {
+        [OV_OK] = 0,
+        [OV_ERR_ACCESS_DENIED] = EACCES,
+        [OV_ERR_INVALID_ARGS] = EINVAL,
+        [OV_ERR_NOT_FOUND] = ENOENT,
+        [OV_ERR_NAME_EXISTS] = EEXIST,
+        [OV_ERR_INVALID_FIELD] = EINVAL,
+        [OV_ERR_UNKNOWN_TYPE] = EINVAL,
+        [OV_ERR_IN_USE] = EBUSY,
+        [OV_ERR_SEALED] = ENOKEY,
+        [OV_ERR_STORAGE_FAILURE] = EIO,
+        [OV_ERR_NO_MEMORY] = ENOMEM,
+};
+
+int ov_error_errno(OvErrorCode code) {
+        if (code <= OV_OK || code >= _OV_ERR_MAX)
+                return -EIO;
+        return -errnos[code];
+}
+
+static void set_va(OvError *e, OvErrorCode code, int err, const char *fmt, va_list ap) {
+        e->code = code;
+        errno = err;            /* what "%m" prints */
+        vsnprintf(e->message, sizeof e->message, fmt, ap);
+}
+
 int ov_error_set(OvError *e, OvErrorCode code, const char *fmt, ...) {
         if (e) {
                 va_list ap;
-                e->code = code;
+                int saved_errno = errno;
                 va_start(ap, fmt);
-                vsnprintf(e->message, sizeof e->message, fmt, ap);
+                set_va(e, code, saved_errno, fmt, ap);
                 va_end(ap);
+                errno = saved_errno;
         }
-        return -(int) code;
+        return ov_error_errno(code);
+}
+
+int ov_error_set_errno(OvError *e, OvErrorCode code, int r, const char *fmt, ...) {
+        if (r >= 0)
+                r = ov_error_errno(code);
+        if (e) {
+                va_list ap;
+                int saved_errno = errno;
+                va_start(ap, fmt);
+                set_va(e, code, -r, fmt, ap);
+                va_end(ap);
+                errno = saved_errno;
+        }
+        return r;
 }
 
 const char *ov_error_dbus_name(OvErrorCode code) {

@@ -178,7 +178,7 @@ int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char
          * seen next time. Without inotify every refresh stats. */
         p->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (p->inotify_fd < 0)
-                log_debug("Policy: no inotify (%s); files are checked on every call", strerror(errno));
+                log_debug("Policy: no inotify (%m); files are checked on every call");
         p->watching = watch_dirs(p);
         r = fingerprint_take(p, &p->fingerprint);
         if (r < 0)
@@ -357,6 +357,70 @@ bool consumer_may_use_type(const Consumer *k, const SecretType *t) {
                 if (secret_type_used_by(t, *f))
                         return true;
         return false;
+}
+
+/* An absent secret: NotFound to whoever may list the org, else the same
+ * AccessDenied as a forbidden one. */
+static int absent(const Policy *p, const char *org, const char *id, const Caller *c, OvError *e) {
+        if (policy_may(p, org, ACTION_LIST, c))
+                return ov_error_set(e, OV_ERR_NOT_FOUND, "No secret %s in org %s", id, org);
+        return ov_error_set(e, OV_ERR_ACCESS_DENIED, "no such secret");
+}
+
+int policy_may_resolve(const Policy *p, const char *org, const char *id, const Caller *c,
+                       bool exists, const SecretType *t, const Consumer **ret_consumer, OvError *e) {
+        const Consumer *k = policy_consumer(p, org, c);
+
+        if (!k || !policy_may(p, org, ACTION_RESOLVE, c))
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "%s%s is no consumer of org %s",
+                                    c && c->unit ? "unit " : "the caller", c && c->unit ? c->unit : "", org);
+        if (!exists)
+                return absent(p, org, id, c, e);
+        if (!consumer_may_use_type(k, t))
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer %s has no feature using type %s", k->name,
+                                    t ? t->id : "(unknown)");
+        if (ret_consumer)
+                *ret_consumer = k;
+        return 0;
+}
+
+/* The feature must be one the type is used by: refused naming the valid ones. */
+static int check_feature_of_type(const SecretType *t, const char *feature, OvError *e) {
+        _cleanup_free_ char *valid = NULL;
+
+        if (!t)
+                return ov_error_set(e, OV_ERR_INVALID_ARGS,
+                                    "The secret's type is not defined by any type file, so no feature uses it");
+        if (secret_type_used_by(t, feature))
+                return 0;
+        valid = strv_join(t->used_by, ", ");
+        return ov_error_set(e, OV_ERR_INVALID_ARGS, "Feature %s does not use type %s; its features: %s",
+                            feature, t->id, valid ?: "(out of memory)");
+}
+
+int policy_may_reference(const Policy *p, const char *org, const char *id, const Caller *c,
+                         bool exists, const SecretType *t, const char *feature, bool add, OvError *e) {
+        if (!policy_may(p, org, ACTION_REFERENCE, c))
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "%s", ACTION_REFERENCE);
+        if (policy_roles(p, org, c) & ROLE_ADMIN) {
+                if (!exists)
+                        return absent(p, org, id, c, e);
+                /* Removing is always allowed: it is how a reference made
+                 * before this rule (or before a type file changed) goes. */
+                return add ? check_feature_of_type(t, feature, e) : 0;
+        }
+
+        const Consumer *k = policy_consumer(p, org, c);
+        if (!k)
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "the caller is no consumer of org %s", org);
+        if (!exists)
+                return absent(p, org, id, c, e);
+        if (!consumer_may_use_type(k, t))
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer %s has no feature using type %s", k->name,
+                                    t ? t->id : "(unknown)");
+        if (!strv_contains(k->features, feature))
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "reference for a feature the consumer does not have");
+        return check_feature_of_type(t, feature, e);
 }
 
 int policy_caller_orgs(const Policy *p, const Caller *c, char ***ret_orgs, char ***ret_roles) {

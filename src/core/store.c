@@ -172,7 +172,7 @@ int store_quarantine(int state_fd, const char *org, const char *file_name, const
                 return r;
         if (renameat(state_fd, src, state_fd, dst) < 0) {
                 r = -errno;
-                log_error("Cannot quarantine broken record %s (%s): %s", src, reason, strerror(-r));
+                log_error_errno(r, "Cannot quarantine broken record %s (%s): %m", src, reason);
                 return r;
         }
         log_warning("Quarantined broken record %s as %s: %s", src, dst, reason);
@@ -405,7 +405,7 @@ static int read_org_index(int state_fd, const char *org, Listing *l, Secret ***r
         if (fd < 0) {
                 r = -errno;
                 if (r != -ENOENT)
-                        log_info("Org %s: ignoring its index: %s", org, strerror(-r));
+                        log_info_errno(r, "Org %s: ignoring its index: %m", org);
                 return r;
         }
         if (fstat(fd, &st) < 0)

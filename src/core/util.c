@@ -67,6 +67,19 @@ bool strv_contains(char *const *l, const char *s) {
         return false;
 }
 
+char *strv_join(char *const *l, const char *sep) {
+        size_t size = 1, n_sep = strlen(sep);
+        for (char *const *i = l; i && *i; i++)
+                size += strlen(*i) + n_sep;
+        char *s = malloc(size), *p = s;
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (char *const *i = l; i && *i; i++)
+                p = stpcpy(i == l ? p : stpcpy(p, sep), *i);
+        return s;
+}
+
 uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -149,8 +149,8 @@ static void org_freep(VaultOrg **o) { org_free(*o); }
 int storage_error(OvError *e, int r, const char *what, const char *org, const char *id) {
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot %s %s%s%s: %s", what, org,
-                            id ? "/" : "", id ?: "", strerror(-r));
+        return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot %s %s%s%s: %m", what, org,
+                                  id ? "/" : "", id ?: "");
 }
 
 /* Writes a record durably; *ret_stamp gets its file's new stamp, and the
@@ -230,7 +230,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         if (r >= 0)
                 org_apply_usage(o, usage);
         else if (r != -ENOMEM)
-                log_warning("Org %s: ignoring unreadable usage.json: %s", name, strerror(-r));
+                log_warning_errno(r, "Org %s: ignoring unreadable usage.json: %m", name);
 
         /* A crash during RotateKeys left org.json saying so: finish it now,
          * the one write a read path makes (vault.h). */
@@ -320,7 +320,7 @@ static int org_flush_usage(Vault *v, VaultOrg *o) {
 static void org_flush_index(Vault *v, VaultOrg *o) {
         int r = store_op_save_org_index(v->store, o->name, o->by_id, o->n);
         if (r < 0) {
-                log_info("Org %s: cannot write its index: %s", o->name, strerror(-r));
+                log_info_errno(r, "Org %s: cannot write its index: %m", o->name);
                 return;
         }
         o->index_dirty = false;
@@ -338,7 +338,7 @@ int vault_flush_usage(Vault *v) {
                         continue;
                 int r = org_flush_usage(v, o);
                 if (r < 0) {
-                        log_warning("Org %s: cannot write usage.json: %s", o->name, strerror(-r));
+                        log_warning_errno(r, "Org %s: cannot write usage.json: %m", o->name);
                         if (ret == 0)
                                 ret = r;
                 }

@@ -88,7 +88,7 @@ void org_expire_trash(Vault *v, VaultOrg *o) {
                 }
                 int r = store_op_purge_trashed(v->store, o->name, s);
                 if (r < 0 && r != -ENOENT) {
-                        log_warning("Org %s: cannot purge %s from the trash: %s", o->name, s->id, strerror(-r));
+                        log_warning_errno(r, "Org %s: cannot purge %s from the trash: %m", o->name, s->id);
                         i++;
                         continue;
                 }

@@ -43,8 +43,8 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
 
         r = mkdir_p_at(AT_FDCWD, cfg->state_dir, 0700);
         if (r < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot create the state directory %s: %s",
-                                    cfg->state_dir, strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot create the state directory %s: %m",
+                                          cfg->state_dir);
         v->state_fd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (v->state_fd < 0)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open the state directory %s: %m",
@@ -54,8 +54,8 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         if (r < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open the store: %s",
-                                    store_error ?: strerror(-r));
+                return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot open the store: %s",
+                                          store_error ?: strerror(-r));
 
         v->cache = keyring_cache_new(cfg->state_dir, cfg->keyring_timeout_sec);
         if (!v->cache)
@@ -75,7 +75,7 @@ void vault_free(Vault *v) {
                 return;
         int r = vault_flush_usage(v);
         if (r < 0)
-                log_warning("Cannot write usage on exit: %s", strerror(-r));
+                log_warning_errno(r, "Cannot write usage on exit: %m");
         for (size_t i = 0; i < v->n_orgs; i++)
                 org_free(v->orgs[i]);
         free(v->orgs);

@@ -195,7 +195,7 @@ static void log_one_reminder(const char *org, const Secret *s, const char *what,
                 .org = org, .id = s->id, .name = s->name, .what = what, .when = when, .now = now,
         });
         if (r < 0)
-                log_warning("Cannot write a reminder for %s/%s to the journal: %s", org, s->id, strerror(-r));
+                log_warning_errno(r, "Cannot write a reminder for %s/%s to the journal: %m", org, s->id);
 }
 
 /* What orgvault-reminders.service calls once a day: a journal entry per

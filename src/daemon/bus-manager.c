@@ -43,7 +43,7 @@ static int invalid_args(sd_bus_error *error, const char *message) {
 int vault_error(sd_bus_error *error, int r, const OvError *e) {
         if (e->code != OV_OK)
                 return sd_bus_error_set(error, ov_error_dbus_name(e->code), e->message);
-        return sd_bus_error_set_errnof(error, r, "Failed: %s", strerror(-r));
+        return sd_bus_error_set_errnof(error, r, "Failed: %m");
 }
 
 /* Audits the outcome of a vault operation and turns a failure into its error. */
@@ -62,23 +62,28 @@ int call_begin(Manager *m, sd_bus_message *msg, const char *method, Call *ret, s
 
         r = policy_refresh(m->policy);
         if (r < 0)
-                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
+                log_warning_errno(r, "Policy reload failed, keeping the old one: %m");
         *ret = (Call) { .m = m, .method = method };
         r = manager_get_caller(m, msg, &ret->caller);
         if (r < 0) {
-                log_warning("%s: cannot get the caller's credentials from the bus: %s", method, strerror(-r));
+                log_warning_errno(r, "%s: cannot get the caller's credentials from the bus: %m", method);
                 audit_call(ret, AUDIT_DENIED, NULL, NULL, "denied", "caller credentials unavailable");
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
         }
         return 0;
 }
 
-/* The one answer for no role, a role lacking the action, or an unknown org. */
+/* The one answer for no role, a role lacking the action, an unknown org, or
+ * a rule of the policy refusing: audited with why, answered without. */
+static int deny(const Call *c, const char *org, const char *id, const char *why, sd_bus_error *error) {
+        audit_call(c, AUDIT_DENIED, org, id, "denied", why);
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+}
+
 int authorize(const Call *c, const char *org, const char *action, const char *id, sd_bus_error *error) {
         if (policy_may(c->m->policy, org, action, &c->caller->policy))
                 return 0;
-        audit_call(c, AUDIT_DENIED, org, id, "denied", action);
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
+        return deny(c, org, id, action, error);
 }
 
 /* Argument checks */
@@ -232,17 +237,9 @@ static int method_list_orgs(sd_bus_message *msg, void *userdata, sd_bus_error *e
 }
 
 static int append_used_by(sd_bus_message *reply, const SecretType *t) {
-        size_t size = 1;
-        for (char **f = t->used_by; f && *f; f++)
-                size += strlen(*f) + 1;
-        _cleanup_free_ char *s = calloc(1, size);
+        _cleanup_free_ char *s = strv_join(t->used_by, ",");
         if (!s)
                 return -ENOMEM;
-        for (char **f = t->used_by; f && *f; f++) {
-                if (f != t->used_by)
-                        strcat(s, ",");
-                strcat(s, *f);
-        }
         return sd_bus_message_append(reply, "s", s);
 }
 
@@ -377,7 +374,7 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return r;
         r = vault_status(m->vault, &st);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the state directory: %s", strerror(-r));
+                return sd_bus_error_set_errnof(error, r, "Cannot read the state directory: %m");
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
@@ -690,19 +687,6 @@ static int method_rename_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static char *join_lines(char **l, const char *sep) {
-        size_t size = 1;
-        for (char **i = l; i && *i; i++)
-                size += strlen(*i) + strlen(sep);
-        char *s = calloc(1, size);
-        for (char **i = l; s && i && *i; i++) {
-                if (i != l)
-                        strcat(s, sep);
-                strcat(s, *i);
-        }
-        return s;
-}
-
 static int method_delete_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **broken = NULL;
         _cleanup_free_ char *detail = NULL;
@@ -728,7 +712,7 @@ static int method_delete_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
 
         r = vault_delete(m->vault, org, id, force, &broken, &e);
         if (r >= 0 && broken && *broken) {
-                _cleanup_free_ char *refs = join_lines(broken, ", ");
+                _cleanup_free_ char *refs = strv_join(broken, ", ");
                 detail = strdup_printf("forced; broke references: %s", refs ?: "(out of memory)");
         } else if (r < 0 && e.code == OV_ERR_IN_USE)
                 detail = strdup(e.message);     /* names the references, never a value */
@@ -738,25 +722,10 @@ static int method_delete_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* References may be managed by an admin, or by a consumer for one of its own
- * features: a service can't pin a secret in another feature's name. */
-static int authorize_reference(const Call *c, const char *org, const char *id, const char *feature,
-                               sd_bus_error *error) {
-        int r = authorize(c, org, ACTION_REFERENCE, id, error);
-        if (r < 0)
-                return r;
-        if (policy_roles(c->m->policy, org, &c->caller->policy) & ROLE_ADMIN)
-                return 0;
-        const Consumer *k = policy_consumer(c->m->policy, org, &c->caller->policy);
-        if (k && strv_contains(k->features, feature))
-                return 0;
-        audit_call(c, AUDIT_DENIED, org, id, "denied", "reference for a feature the consumer does not have");
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
-}
-
 static int reference_method(sd_bus_message *msg, Manager *m, bool add, sd_bus_error *error) {
         _cleanup_free_ char *detail = NULL;
         const char *org, *id, *feature, *target;
+        const Secret *s = NULL;
         OvError e = {};
         Call c;
         int r;
@@ -772,9 +741,21 @@ static int reference_method(sd_bus_message *msg, Manager *m, bool add, sd_bus_er
                 return r;
         if (!reference_text_valid(feature) || !reference_text_valid(target))
                 return invalid_args(error, "Feature and target are 1-256 bytes of text without control characters");
-        r = authorize_reference(&c, org, id, feature, error);
+        r = authorize(&c, org, ACTION_REFERENCE, id, error);
         if (r < 0)
                 return r;
+        /* Which references the caller may touch is the policy's rule
+         * (policy_may_reference): it needs the secret's type, and whether
+         * the secret exists at all. */
+        r = vault_get(m->vault, org, id, &s, &e);
+        if (r < 0 && e.code != OV_ERR_NOT_FOUND)
+                return finish(&c, AUDIT_REFERENCE, org, id, r, &e, NULL, error);
+        r = policy_may_reference(m->policy, org, id, &c.caller->policy, r >= 0,
+                                 r >= 0 ? type_registry_find(m->types, s->type) : NULL, feature, add, &e);
+        if (r < 0 && e.code == OV_ERR_ACCESS_DENIED)
+                return deny(&c, org, id, e.message, error);
+        if (r < 0)
+                return finish(&c, AUDIT_REFERENCE, org, id, r, &e, NULL, error);
 
         r = add ? vault_add_reference(m->vault, org, id, feature, target, &e)
                 : vault_remove_reference(m->vault, org, id, feature, target, &e);
@@ -838,29 +819,25 @@ static int method_resolve(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = authorize(&c, org, ACTION_RESOLVE, id, error);
         if (r < 0)
                 return r;
-        /* Only a consumer whose features use the secret's type: never a
-         * member, admin or root as such. */
-        const Consumer *k = policy_consumer(m->policy, org, &c.caller->policy);
+        /* Only a consumer whose features use the secret's type, and an
+         * absent id looks like a forbidden one (policy_may_resolve). */
+        const Consumer *k = NULL;
         r = vault_get(m->vault, org, id, &s, &e);
-        /* A consumer that may not list gets the same AccessDenied for an
-         * absent id as for a secret of a type it can't use, so Resolve can't
-         * be used to probe which ids exist. */
-        if (r == -(int) OV_ERR_NOT_FOUND && policy_may(m->policy, org, ACTION_LIST, &c.caller->policy))
+        if (r < 0 && e.code != OV_ERR_NOT_FOUND)
                 return finish(&c, AUDIT_RESOLVE, org, id, r, &e, NULL, error);
-        if (r < 0 && r != -(int) OV_ERR_NOT_FOUND)
+        r = policy_may_resolve(m->policy, org, id, &c.caller->policy, r >= 0,
+                               r >= 0 ? type_registry_find(m->types, s->type) : NULL, &k, &e);
+        if (r < 0 && e.code == OV_ERR_ACCESS_DENIED)
+                return deny(&c, org, id, e.message, error);
+        if (r < 0)
                 return finish(&c, AUDIT_RESOLVE, org, id, r, &e, NULL, error);
-        if (r < 0 || !k || !consumer_may_use_type(k, type_registry_find(m->types, s->type))) {
-                audit_call(&c, AUDIT_DENIED, org, id, "denied",
-                           r < 0 ? "no such secret" : "consumer features do not use the type");
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, ACCESS_DENIED_MESSAGE);
-        }
 
         r = vault_resolve(m->vault, org, id, k->name, &json, &len, &e);
         if (r >= 0) {
                 fd = bus_value_memfd(json, len);
                 crypto_free_plain(json);
                 if (fd < 0) {
-                        r = ov_error_set(&e, OV_ERR_STORAGE_FAILURE, "Cannot hand over the value: %s", strerror(-fd));
+                        r = ov_error_set_errno(&e, OV_ERR_STORAGE_FAILURE, fd, "Cannot hand over the value: %m");
                 }
         }
         r = finish(&c, AUDIT_RESOLVE, org, id, r, &e, k->name, error);

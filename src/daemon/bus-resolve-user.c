@@ -145,7 +145,7 @@ int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
         r = policy_refresh(m->policy);
         if (r < 0)
-                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
+                log_warning_errno(r, "Policy reload failed, keeping the old one: %m");
         r = sd_bus_message_read(msg, "sss", &q.user, &q.service, &q.credential);
         if (r < 0)
                 return r;
@@ -203,7 +203,7 @@ int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *e
         fd = bus_value_memfd(value, len);
         crypto_free_plain(value);
         if (fd < 0) {
-                r = ov_error_set(&e, OV_ERR_STORAGE_FAILURE, "Cannot hand over the value: %s", strerror(-fd));
+                r = ov_error_set_errno(&e, OV_ERR_STORAGE_FAILURE, fd, "Cannot hand over the value: %m");
                 goto vault_failed;
         }
         log_info("Credential %s handed to PAM service %s for user %s", q.credential, q.service, q.user);
@@ -213,7 +213,7 @@ int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 vault_failed:
         if (e.code == OV_OK)
-                (void) ov_error_set(&e, OV_ERR_STORAGE_FAILURE, "Failed: %s", strerror(-r));
+                (void) ov_error_set_errno(&e, OV_ERR_STORAGE_FAILURE, r, "Failed: %m");
         audit_request(&q, AUDIT_RESOLVE, ov_error_dbus_name(e.code), q.credential);
         r = sd_bus_error_set(error, ov_error_dbus_name(e.code), e.message);
 out:

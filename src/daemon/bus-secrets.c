@@ -169,5 +169,5 @@ void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const 
                         r = sd_bus_send(m->bus, signal, NULL);
         }
         if (r < 0)
-                log_warning("Cannot announce a change of %s/%s on the bus: %s", org, s->id, strerror(-r));
+                log_warning_errno(r, "Cannot announce a change of %s/%s on the bus: %m", org, s->id);
 }

@@ -192,23 +192,28 @@ static int decide(CredentialServer *s, const CredentialRequest *req, char **ret_
 
         r = policy_refresh(s->policy);
         if (r < 0)
-                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
+                log_warning_errno(r, "Policy reload failed, keeping the old one: %m");
 
-        const Consumer *k = policy_consumer(s->policy, req->org, &caller);
-        if (!k || !policy_may(s->policy, req->org, ACTION_RESOLVE, &caller)) {
+        /* No role, no lookup: an org is not loaded for a unit that may
+         * never have its values. */
+        if (!policy_may(s->policy, req->org, ACTION_RESOLVE, &caller)) {
                 *ret_outcome = "denied";
                 *ret_reason = strdup_printf("unit %s is no consumer of org %s", req->unit, req->org);
-                return -EPERM;
+                return -EACCES;
         }
         r = vault_get(s->vault, req->org, req->id, &secret, &e);
+        if (r < 0 && e.code != OV_ERR_NOT_FOUND)
+                goto vault_error;
+        const SecretType *t = r >= 0 ? type_registry_find(s->types, secret->type) : NULL;
+        const Consumer *k = NULL;
+        r = policy_may_resolve(s->policy, req->org, req->id, &caller, r >= 0, t, &k, &e);
+        if (r < 0 && e.code == OV_ERR_ACCESS_DENIED) {
+                *ret_outcome = "denied";
+                *ret_reason = strdup(e.message);
+                return r;
+        }
         if (r < 0)
                 goto vault_error;
-        const SecretType *t = type_registry_find(s->types, secret->type);
-        if (!consumer_may_use_type(k, t)) {
-                *ret_outcome = "denied";
-                *ret_reason = strdup_printf("consumer %s has no feature using type %s", k->name, secret->type);
-                return -EPERM;
-        }
         if (req->field && !secret_type_field(t, req->field)) {
                 *ret_outcome = ov_error_dbus_name(OV_ERR_NOT_FOUND);
                 *ret_reason = strdup_printf("type %s has no field %s", secret->type, req->field);
@@ -284,7 +289,7 @@ static void serve(CredentialServer *s, int fd) {
         r = connection_start(s, conn, value, len, what);
         conn = -EBADF;  /* owned by the connection now */
         if (r < 0)
-                log_error("Credential %s: cannot start writing: %s", what, strerror(-r));
+                log_error_errno(r, "Credential %s: cannot start writing: %m", what);
 }
 
 static int on_listen_ready(sd_event_source *es, int fd, uint32_t revents, void *userdata) {

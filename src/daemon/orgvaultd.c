@@ -268,7 +268,7 @@ static void begin_exit(Daemon *d, const char *why) {
         (void) vault_flush_usage(d->manager.vault);
         r = sd_bus_release_name_async(d->manager.bus, NULL, OV_BUS_NAME, on_name_released, d);
         if (r < 0) {
-                log_warning("Cannot release %s: %s", OV_BUS_NAME, strerror(-r));
+                log_warning_errno(r, "Cannot release %s: %m", OV_BUS_NAME);
                 (void) sd_event_exit(d->manager.event, 0);
         }
 }
@@ -327,7 +327,7 @@ static int on_policy_changed(sd_event_source *s, int fd, uint32_t revents, void 
         Daemon *d = userdata;
         int r = policy_refresh(d->manager.policy);
         if (r < 0)
-                log_warning("Policy reload failed, keeping the old one: %s", strerror(-r));
+                log_warning_errno(r, "Policy reload failed, keeping the old one: %m");
         return 0;
 }
 
@@ -398,7 +398,7 @@ static int setup_bus(Daemon *d, const Options *o) {
 
         r = open_bus(o->bus_address, &m->bus);
         if (r < 0) {
-                log_error("Cannot connect to %s: %s", o->bus_address ?: "the system bus", strerror(-r));
+                log_error_errno(r, "Cannot connect to %s: %m", o->bus_address ?: "the system bus");
                 return r;
         }
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
@@ -415,13 +415,13 @@ static int setup_bus(Daemon *d, const Options *o) {
         if (r >= 0)
                 r = manager_watch_peers(m);
         if (r < 0) {
-                log_error("Cannot register the bus objects: %s", strerror(-r));
+                log_error_errno(r, "Cannot register the bus objects: %m");
                 return r;
         }
         vault_set_event_callback(m->vault, bus_secrets_on_vault_event, m);
         r = sd_bus_request_name(m->bus, OV_BUS_NAME, 0);
         if (r < 0)
-                log_error("Cannot own %s: %s", OV_BUS_NAME, strerror(-r));
+                log_error_errno(r, "Cannot own %s: %m", OV_BUS_NAME);
         return r;
 }
 
@@ -433,7 +433,7 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
 
         r = type_registry_load(&m->types, o->data_dir, o->config_dir, &m->type_errors);
         if (r < 0) {
-                log_error("Cannot load secret types: %s", strerror(-r));
+                log_error_errno(r, "Cannot load secret types: %m");
                 return r;
         }
         for (char **p = m->type_errors; p && *p; p++)
@@ -498,12 +498,12 @@ static int run(int argc, char *argv[]) {
                 return r;
         r = harden_process();
         if (r < 0) {
-                log_error("Cannot disable core dumps: %s", strerror(-r));
+                log_error_errno(r, "Cannot disable core dumps: %m");
                 return r;
         }
         r = audit_open(o.audit_log);
         if (r < 0) {
-                log_error("Cannot open the audit log %s: %s", o.audit_log, strerror(-r));
+                log_error_errno(r, "Cannot open the audit log %s: %m", o.audit_log);
                 return r;
         }
         r = load_policy_and_vault(&d, &o);
@@ -511,7 +511,7 @@ static int run(int argc, char *argv[]) {
                 return r;
         r = setup_event(&d, &o);
         if (r < 0) {
-                log_error("Cannot set up the event loop: %s", strerror(-r));
+                log_error_errno(r, "Cannot set up the event loop: %m");
                 return r;
         }
         r = setup_bus(&d, &o);
@@ -520,14 +520,14 @@ static int run(int argc, char *argv[]) {
         r = credential_server_new(&d.credentials, d.manager.event, d.manager.vault, d.manager.policy,
                                   d.manager.types, o.runtime_dir, note_activity, &d);
         if (r < 0)
-                log_warning("Serving without the credential socket: %s", strerror(-r));
+                log_warning_errno(r, "Serving without the credential socket: %m");
 
         (void) sd_notify(0, "READY=1\nSTATUS=Serving " OV_BUS_NAME);
         log_info("Serving %s%s%s", OV_BUS_NAME, o.bus_address ? " on " : "", o.bus_address ?: "");
         r = sd_event_loop(d.manager.event);
         (void) sd_notify(0, "STOPPING=1");
         if (r < 0)
-                log_error("Event loop failed: %s", strerror(-r));
+                log_error_errno(r, "Event loop failed: %m");
         return r;
 }
 

@@ -54,6 +54,17 @@ static void check_caller(const Policy *p, const Caller *c) {
         const Consumer *k = policy_consumer(p, FUZZ_ORG, c);
         if (k)
                 (void) consumer_may_use_type(k, slack);
+        /* The consumer rules: a grant names a consumer; a refusal is named. */
+        for (int exists = 0; exists <= 1; exists++) {
+                const Consumer *granted = NULL;
+                OvError e = {}, e2 = {};
+                if (policy_may_resolve(p, FUZZ_ORG, "x", c, exists, slack, &granted, &e) == 0 ? !granted
+                                                                                            : e.code == OV_OK)
+                        abort();
+                if ((policy_may_reference(p, FUZZ_ORG, "x", c, exists, slack, "alerts", exists, &e2) < 0) !=
+                    (e2.code != OV_OK))
+                        abort();
+        }
         if (policy_caller_orgs(p, c, &orgs, &roles) == 0 && strv_length(orgs) != strv_length(roles))
                 abort();
 }

@@ -91,6 +91,54 @@ count=$(ovbus_json ovt-alice ListSecrets sa{sv} acme 0 | py '[s[5] for s in d["d
 assert_eq "ListSecrets counts 2 references after a removal" "$count" "2"
 check "reference changes are audited" audit_match 'r["kind"]=="reference" and r["secret"]=="ops-slack"'
 
+# Consumers touch only what they may use (issues 10 and 11; policy_may_reference):
+# surveyd (features surveys, call-center-surveys) may not pin a Slack webhook,
+# in its own feature's name or any other, so an admin's delete can't be
+# blocked by it; an absent id answers exactly like a forbidden one.
+refs_before=$(secret_meta ops-slack | py 'json.dumps(d["data"][0]["References"])')
+assert_error "surveyd may not pin a Slack webhook for its own feature" org.freedesktop.DBus.Error.AccessDenied \
+        ovt-surveyd AddReference acme ops-slack surveys sink:pinned
+assert_error "... nor for a feature it does not have" org.freedesktop.DBus.Error.AccessDenied \
+        ovt-surveyd AddReference acme ops-slack alerts sink:pinned
+assert_error "... nor remove one" org.freedesktop.DBus.Error.AccessDenied \
+        ovt-surveyd RemoveReference acme ops-slack alerts sink:ops-channel
+assert_error "a consumer's reference to an absent id is AccessDenied, not NotFound" \
+        org.freedesktop.DBus.Error.AccessDenied ovt-surveyd AddReference acme no-such-secret surveys sink:x
+assert_error "... for every consumer, removing too" org.freedesktop.DBus.Error.AccessDenied \
+        ovt-alertd RemoveReference acme no-such-secret alerts sink:x
+assert_error "alertd may not reference for another consumer's feature" org.freedesktop.DBus.Error.AccessDenied \
+        ovt-alertd AddReference acme ops-slack surveys sink:x
+assert_error "surveyd may not reference the AI key for a feature the type is not used by" \
+        org.freedesktop.DBus.Error.InvalidArgs ovt-surveyd AddReference acme survey-ai call-center-surveys sink:x
+assert_eq "surveyd references the AI key for surveys" \
+        "$(ov_error_of ovt-surveyd AddReference acme survey-ai surveys sink:daily)" ""
+assert_eq "... and removes it" "$(ov_error_of ovt-surveyd RemoveReference acme survey-ai surveys sink:daily)" ""
+assert_eq "the refused references changed nothing" \
+        "$(secret_meta ops-slack | py 'json.dumps(d["data"][0]["References"])')" "$refs_before"
+check "a refused reference is audited as denied" \
+        audit_match 'r["secret"]=="ops-slack" and r["outcome"]=="denied" and "feature" in (r["detail"] or "")'
+
+# For everyone, admins too, a reference names a feature the type is used by:
+# an Infobip secret referenced by alerts is refused, naming the valid ones.
+ib=$(ovbus ovt-bob AddSecret sssa{ss}a{sv} acme infobip "Calls Infobip" 4 base_url https://fake00.api.infobip.com \
+        api_key 00000000000000000000000000000000-00000000-0000-0000-0000-000000000000 \
+        calls_configuration_id fake-calls-config_01 media_stream_config_id 000000000000000000000000 0 |
+     sed -n 's/^sas "\([^"]*\)".*/\1/p')
+assert_eq "admin adds an Infobip secret" "$ib" "calls-infobip"
+msg=$(ovgdbus ovt-bob AddReference acme calls-infobip alerts sink:x 2>&1)
+assert_contains "an Infobip secret referenced by alerts is InvalidArgs" "$msg" org.freedesktop.DBus.Error.InvalidArgs
+assert_contains "... and the message lists the valid features" "$msg" call-center-surveys
+assert_error "an unknown feature is refused for root too" org.freedesktop.DBus.Error.InvalidArgs \
+        root AddReference acme ops-slack no-such-feature sink:x
+assert_eq "the type's own feature is accepted" \
+        "$(ov_error_of ovt-bob AddReference acme calls-infobip call-center-surveys campaign:1)" ""
+assert_eq "surveyd references it for call-center-surveys" \
+        "$(ov_error_of ovt-surveyd AddReference acme calls-infobip call-center-surveys campaign:2)" ""
+assert_eq "Infobip's references: only the valid ones" \
+        "$(secret_meta calls-infobip | py 'sorted(r[1] for r in d["data"][0]["References"]["data"])')" \
+        "['campaign:1', 'campaign:2']"
+check "admin deletes the Infobip secret" test -z "$(ov_error_of ovt-bob DeleteSecret acme calls-infobip true)"
+
 # Delete is refused while referenced, with every reference listed.
 # (The record, not the whole state dir: usage.json may be flushed any time.)
 record_hash() { sha256sum <"$OV_DIR/state/orgs/acme/secrets/ops-slack.json"; }

@@ -14,3 +14,12 @@ static inline int check_main_run(Suite *s) {
         printf("%d passed, %d failed\n", n - f, f);
         return f == 0 ? 0 : 1;
 }
+
+/* A call taking an OvError fails with the named error: the int is a negative
+ * errno (ov-error.h), the name is in e.code, which the call must have set. */
+#define ck_assert_ov_error(call, e, want) do {                            \
+                (e).code = OV_OK;                                          \
+                int _ov_r = (call);                                        \
+                ck_assert_msg(_ov_r < 0, "%s succeeded (%d)", #call, _ov_r); \
+                ck_assert_int_eq((e).code, (want));                        \
+        } while (0)

@@ -120,7 +120,7 @@ START_TEST(test_keyfile_wrong_size_refused) {
                 scratch_make(&s);
                 write_bytes(s.fd, "master.key", junk, sizes[i], 0400);
                 ck_assert_int_eq(fstatat(s.fd, "master.key", &before, 0), 0);
-                ck_assert_int_eq(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &k, &e), -OV_ERR_STORAGE_FAILURE);
+                ck_assert_ov_error(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &k, &e), e, OV_ERR_STORAGE_FAILURE);
                 ck_assert_ptr_null(k);
                 ck_assert_int_eq(e.code, OV_ERR_STORAGE_FAILURE);
                 ck_assert_ptr_nonnull(strstr(e.message, "master.key"));
@@ -139,7 +139,7 @@ START_TEST(test_keyfile_not_regular_refused) {
 
         scratch_make(&s);
         ck_assert_int_eq(mkdirat(s.fd, "master.key", 0700), 0);
-        ck_assert_int_eq(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &k, &e), -OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &k, &e), e, OV_ERR_STORAGE_FAILURE);
         ck_assert_ptr_null(k);
         ck_assert_int_eq(unlinkat(s.fd, "master.key", AT_REMOVEDIR), 0);
 }
@@ -158,11 +158,11 @@ START_TEST(test_credential_mode) {
         scratch_make(&creds);
 
         ck_assert_int_eq(unsetenv("CREDENTIALS_DIRECTORY"), 0);
-        ck_assert_int_eq(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), -OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), e, OV_ERR_STORAGE_FAILURE);
         ck_assert_ptr_nonnull(strstr(e.message, "CREDENTIALS_DIRECTORY"));
 
         ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", creds.path, 1), 0);
-        ck_assert_int_eq(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), -OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), e, OV_ERR_STORAGE_FAILURE);
         ck_assert_ptr_nonnull(strstr(e.message, "orgvault.master-key"));
 
         write_bytes(creds.fd, "orgvault.master-key", want->bytes, OV_KEY_BYTES, 0400);
@@ -174,7 +174,7 @@ START_TEST(test_credential_mode) {
         ck_assert_int_eq(unlinkat(creds.fd, "orgvault.master-key", 0), 0);
         _cleanup_free_ char *b64 = b64_encode(want->bytes, OV_KEY_BYTES);
         write_bytes(creds.fd, "orgvault.master-key", b64, strlen(b64), 0400);
-        ck_assert_int_eq(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), -OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_load(state.fd, KEY_MODE_CREDENTIAL, NULL, &none, &e), e, OV_ERR_STORAGE_FAILURE);
         ck_assert_ptr_null(none);
         ck_assert_int_eq(unsetenv("CREDENTIALS_DIRECTORY"), 0);
 }
@@ -216,15 +216,15 @@ START_TEST(test_passphrase_unseal) {
         ck_assert_int_eq(master_key_unseal(s.fd, pw, strlen(pw), NULL, &again, &e), 0);
         ck_assert_mem_eq(first->bytes, again->bytes, OV_KEY_BYTES);
 
-        ck_assert_int_eq(master_key_unseal(s.fd, "correct horse battery stapler", 29, NULL, &none, &e),
-                         -OV_ERR_ACCESS_DENIED);
+        ck_assert_ov_error(master_key_unseal(s.fd, "correct horse battery stapler", 29, NULL, &none, &e), e,
+                         OV_ERR_ACCESS_DENIED);
         ck_assert_str_eq(e.message, "Wrong passphrase");
         ck_assert_ptr_null(none);
         _cleanup_free_ char *after = read_text(s.fd, "master.json");
         ck_assert_str_eq(after, text);
         ck_assert_uint_eq(count_entries(s.fd), 1);
 
-        ck_assert_int_eq(master_key_unseal(s.fd, "", 0, NULL, &none, &e), -OV_ERR_INVALID_ARGS);
+        ck_assert_ov_error(master_key_unseal(s.fd, "", 0, NULL, &none, &e), e, OV_ERR_INVALID_ARGS);
 }
 END_TEST
 
@@ -236,8 +236,8 @@ START_TEST(test_passphrase_malformed_master_json) {
 
         scratch_make(&s);
         write_bytes(s.fd, "master.json", bad, strlen(bad), 0600);
-        ck_assert_int_eq(master_key_unseal(s.fd, "pw", 2, NULL, &none, &e), -OV_ERR_STORAGE_FAILURE);
-        ck_assert_int_eq(master_key_load(s.fd, KEY_MODE_PASSPHRASE, NULL, &none, &e), -OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_unseal(s.fd, "pw", 2, NULL, &none, &e), e, OV_ERR_STORAGE_FAILURE);
+        ck_assert_ov_error(master_key_load(s.fd, KEY_MODE_PASSPHRASE, NULL, &none, &e), e, OV_ERR_STORAGE_FAILURE);
         ck_assert_ptr_null(none);
         _cleanup_free_ char *after = read_text(s.fd, "master.json");
         ck_assert_str_eq(after, bad);
@@ -267,7 +267,7 @@ START_TEST(test_passphrase_cached_across_starts) {
         _cleanup_key_ OvKey *other = NULL;
         ck_assert_int_eq(master_key_unseal(s.fd, "pw-two", 6, NULL, &other, &e), 0);
         _cleanup_free_ char *before = read_text(s.fd, "master.json");
-        ck_assert_int_eq(master_key_load(s.fd, KEY_MODE_PASSPHRASE, c2, &none, &e), -OV_ERR_SEALED);
+        ck_assert_ov_error(master_key_load(s.fd, KEY_MODE_PASSPHRASE, c2, &none, &e), e, OV_ERR_SEALED);
         ck_assert_ptr_null(none);
         _cleanup_free_ char *after = read_text(s.fd, "master.json");
         ck_assert_str_eq(after, before);
@@ -283,7 +283,7 @@ START_TEST(test_mode_switch_refused) {
 
         scratch_make(&s);
         ck_assert_int_eq(master_key_unseal(s.fd, "pw", 2, NULL, &k, &e), 0);
-        ck_assert_int_eq(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &none, &e), -OV_ERR_SEALED);
+        ck_assert_ov_error(master_key_load(s.fd, KEY_MODE_KEYFILE, NULL, &none, &e), e, OV_ERR_SEALED);
         ck_assert_ptr_null(none);
         ck_assert_int_eq(faccessat(s.fd, "master.key", F_OK, 0), -1);
 }

@@ -318,6 +318,136 @@ START_TEST(test_consumer_features_vs_type) {
 }
 END_TEST
 
+/* ---- the consumer rules of Resolve, the credential socket and references ---- */
+
+static char *slack_used_by[] = { "alerts", NULL };
+static char *openai_used_by[] = { "news", "surveys", "ai", NULL };
+static char *infobip_used_by[] = { "call-center-surveys", NULL };
+static SecretType t_slack = { .id = "slack-webhook", .used_by = slack_used_by };
+static SecretType t_openai = { .id = "openai-api-key", .used_by = openai_used_by };
+static SecretType t_infobip = { .id = "infobip", .used_by = infobip_used_by };
+
+/* The named error of a refused rule, OV_OK when allowed. */
+static OvErrorCode resolve_verdict(const Policy *p, const Caller *c, bool exists, const SecretType *t,
+                                   const char **ret_name) {
+        const Consumer *k = NULL;
+        OvError e = {};
+        int r = policy_may_resolve(p, "acme", "x", c, exists, t, &k, &e);
+
+        ck_assert_int_eq(r < 0, e.code != OV_OK);
+        ck_assert(r >= 0 || e.message[0]);
+        if (ret_name)
+                *ret_name = k ? k->name : NULL;
+        return r < 0 ? e.code : OV_OK;
+}
+
+START_TEST(test_may_resolve) {
+        _cleanup_(policy_freep) Policy *p = load_ok();
+        Caller alerts = CALLER(UID_CONSUMER), surveys = CALLER(uid_of(USER_SVC));
+        Caller unit = { .uid = 0, .unit = "acme-alertd.service" };
+        Caller member = CALLER(UID_MEMBER), admin = CALLER(UID_ADMIN), root = CALLER(0);
+        const char *name = NULL;
+
+        ck_assert_int_eq(resolve_verdict(p, &alerts, true, &t_slack, &name), OV_OK);
+        ck_assert_str_eq(name, "alerts");
+        ck_assert_int_eq(resolve_verdict(p, &unit, true, &t_slack, &name), OV_OK);
+        ck_assert_str_eq(name, "alerts");
+        ck_assert_int_eq(resolve_verdict(p, &surveys, true, &t_openai, &name), OV_OK);
+        ck_assert_str_eq(name, "surveys");
+        /* A type none of its features uses, or an unknown type. */
+        ck_assert_int_eq(resolve_verdict(p, &alerts, true, &t_openai, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &surveys, true, &t_slack, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &unit, true, NULL, NULL), OV_ERR_ACCESS_DENIED);
+        /* No person gets a value, whatever the type. */
+        ck_assert_int_eq(resolve_verdict(p, &member, true, &t_slack, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &admin, true, &t_slack, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &root, true, &t_slack, NULL), OV_ERR_ACCESS_DENIED);
+        /* An absent id answers like a forbidden one to a consumer (who may
+         * not list), on the bus and on the socket alike. */
+        ck_assert_int_eq(resolve_verdict(p, &alerts, false, NULL, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &unit, false, NULL, NULL), OV_ERR_ACCESS_DENIED);
+        ck_assert_int_eq(resolve_verdict(p, &member, false, NULL, NULL), OV_ERR_ACCESS_DENIED);
+}
+END_TEST
+
+/* A consumer that is also a member may list, so it is told NotFound. */
+START_TEST(test_may_resolve_absent_to_a_lister) {
+        static const char both_json[] =
+                "{\"org\": \"acme\", \"members\": {\"uids\": [63001]},\n"
+                " \"consumers\": [{\"name\": \"alerts\", \"uids\": [63001], \"features\": [\"alerts\"]}]}\n";
+        write_text(orgs_dir, "acme.json", both_json);
+        _cleanup_(policy_freep) Policy *p = load_ok();
+        Caller both = CALLER(UID_CONSUMER);
+
+        ck_assert_int_eq(resolve_verdict(p, &both, false, NULL, NULL), OV_ERR_NOT_FOUND);
+        ck_assert_int_eq(resolve_verdict(p, &both, true, &t_slack, NULL), OV_OK);
+}
+END_TEST
+
+static OvErrorCode reference_verdict(const Policy *p, const Caller *c, bool exists, const SecretType *t,
+                                     const char *feature, bool add, char *ret_message, size_t size) {
+        OvError e = {};
+        int r = policy_may_reference(p, "acme", "x", c, exists, t, feature, add, &e);
+
+        ck_assert_int_eq(r < 0, e.code != OV_OK);
+        if (ret_message)
+                snprintf(ret_message, size, "%s", e.message);
+        return r < 0 ? e.code : OV_OK;
+}
+
+START_TEST(test_may_reference) {
+        _cleanup_(policy_freep) Policy *p = load_ok();
+        Caller alerts = CALLER(UID_CONSUMER), surveys = CALLER(uid_of(USER_SVC));
+        Caller member = CALLER(UID_MEMBER), admin = CALLER(UID_ADMIN), root = CALLER(0);
+        Caller outsider = CALLER(UID_OUTSIDER);
+        char msg[1024];
+
+        for (int add = 0; add <= 1; add++) {
+                /* A consumer, for its own feature, on a type that feature uses. */
+                ck_assert_int_eq(reference_verdict(p, &alerts, true, &t_slack, "alerts", add, NULL, 0), OV_OK);
+                ck_assert_int_eq(reference_verdict(p, &surveys, true, &t_openai, "surveys", add, NULL, 0), OV_OK);
+                ck_assert_int_eq(reference_verdict(p, &surveys, true, &t_infobip, "call-center-surveys", add,
+                                                   NULL, 0), OV_OK);
+                /* surveyd may not pin a Slack webhook, in any feature's name. */
+                ck_assert_int_eq(reference_verdict(p, &surveys, true, &t_slack, "alerts", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                ck_assert_int_eq(reference_verdict(p, &surveys, true, &t_slack, "surveys", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                /* Nor reference for a feature it does not have. */
+                ck_assert_int_eq(reference_verdict(p, &alerts, true, &t_slack, "surveys", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                /* Its own feature, on a type it uses, but not one that feature uses. */
+                ck_assert_int_eq(reference_verdict(p, &surveys, true, &t_openai, "call-center-surveys", add,
+                                                   msg, sizeof msg), OV_ERR_INVALID_ARGS);
+                ck_assert_ptr_nonnull(strstr(msg, "news, surveys, ai"));
+                /* An absent id is AccessDenied to a consumer, as a forbidden one. */
+                ck_assert_int_eq(reference_verdict(p, &surveys, false, NULL, "surveys", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                ck_assert_int_eq(reference_verdict(p, &alerts, false, NULL, "alerts", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                /* Admins (root too) are told NotFound; members and outsiders are refused. */
+                ck_assert_int_eq(reference_verdict(p, &admin, false, NULL, "alerts", add, NULL, 0),
+                                 OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(reference_verdict(p, &root, false, NULL, "alerts", add, NULL, 0),
+                                 OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(reference_verdict(p, &member, true, &t_slack, "alerts", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                ck_assert_int_eq(reference_verdict(p, &outsider, false, NULL, "alerts", add, NULL, 0),
+                                 OV_ERR_ACCESS_DENIED);
+                ck_assert_int_eq(reference_verdict(p, &admin, true, &t_slack, "alerts", add, NULL, 0), OV_OK);
+        }
+        /* For admins too, a new reference names a feature the type is used
+         * by; the refusal lists the valid ones. Removing is always allowed. */
+        ck_assert_int_eq(reference_verdict(p, &admin, true, &t_infobip, "alerts", true, msg, sizeof msg),
+                         OV_ERR_INVALID_ARGS);
+        ck_assert_ptr_nonnull(strstr(msg, "alerts"));
+        ck_assert_ptr_nonnull(strstr(msg, "call-center-surveys"));
+        ck_assert_int_eq(reference_verdict(p, &root, true, &t_infobip, "bogus", true, NULL, 0), OV_ERR_INVALID_ARGS);
+        ck_assert_int_eq(reference_verdict(p, &admin, true, NULL, "alerts", true, NULL, 0), OV_ERR_INVALID_ARGS);
+        ck_assert_int_eq(reference_verdict(p, &admin, true, &t_infobip, "alerts", false, NULL, 0), OV_OK);
+}
+END_TEST
+
 /* ---- actions ---- */
 
 /* The defaults of the shipped actions.json, per role: each caller below holds
@@ -813,6 +943,9 @@ int main(void) {
         tcase_add_test(tc, test_unknown_org_and_outsider);
         tcase_add_test(tc, test_consumer_by_uid_user_and_unit);
         tcase_add_test(tc, test_consumer_features_vs_type);
+        tcase_add_test(tc, test_may_resolve);
+        tcase_add_test(tc, test_may_resolve_absent_to_a_lister);
+        tcase_add_test(tc, test_may_reference);
         tcase_add_test(tc, test_every_action_for_every_role);
         tcase_add_test(tc, test_actions_json_is_enforced);
         tcase_add_test(tc, test_broken_actions_json_fails_load);

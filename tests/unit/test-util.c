@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
+#include "log.h"
 #include "ov-error.h"
 #include "util.h"
 
@@ -84,6 +85,12 @@ START_TEST(test_slug) {
 END_TEST
 
 START_TEST(test_strv_and_search) {
+        {
+                char *l[] = { (char *) "a", (char *) "bc", NULL };
+                _cleanup_free_ char *joined = strv_join(l, ", "), *none = strv_join(NULL, ",");
+                ck_assert_str_eq(joined, "a, bc");
+                ck_assert_str_eq(none, "");
+        }
         _cleanup_strv_free_ char **l = NULL;
         ck_assert_int_eq(strv_push(&l, "a"), 0);
         ck_assert_int_eq(strv_push(&l, "b"), 0);
@@ -158,8 +165,20 @@ END_TEST
 
 START_TEST(test_errors) {
         OvError e = {};
-        ck_assert_int_eq(ov_error_set(&e, OV_ERR_NOT_FOUND, "No secret %s", "x"), -(int) OV_ERR_NOT_FOUND);
+        /* The int is an errno; the named error travels in e.code only. */
+        ck_assert_int_eq(ov_error_set(&e, OV_ERR_NOT_FOUND, "No secret %s", "x"), -ENOENT);
+        ck_assert_int_eq(e.code, OV_ERR_NOT_FOUND);
         ck_assert_str_eq(e.message, "No secret x");
+        ck_assert_int_eq(ov_error_set(NULL, OV_ERR_IN_USE, "x"), -EBUSY);
+        for (int c = OV_ERR_ACCESS_DENIED; c < _OV_ERR_MAX; c++)
+                ck_assert_int_lt(ov_error_errno((OvErrorCode) c), 0);
+        /* With a cause: %m is the cause, and the cause is returned. */
+        errno = EPERM;
+        ck_assert_int_eq(ov_error_set_errno(&e, OV_ERR_STORAGE_FAILURE, -ENOSPC, "Cannot write %s: %m", "r"), -ENOSPC);
+        ck_assert_int_eq(e.code, OV_ERR_STORAGE_FAILURE);
+        ck_assert_str_eq(e.message, "Cannot write r: No space left on device");
+        ck_assert_int_eq(errno, EPERM);
+        ck_assert_int_eq(log_debug_errno(-EROFS, "not shown: %m"), -EROFS);
         ck_assert_str_eq(ov_error_dbus_name(OV_ERR_IN_USE), "io.orgvault.Vault1.Error.InUse");
         ck_assert_str_eq(ov_error_dbus_name(OV_ERR_ACCESS_DENIED), "org.freedesktop.DBus.Error.AccessDenied");
         ck_assert_int_eq(ov_error_from_dbus_name("io.orgvault.Vault1.Error.Sealed"), OV_ERR_SEALED);
