@@ -9,7 +9,7 @@ static int max_level = LOG_INFO;
 void log_set_max_level(int level) { max_level = level; }
 
 /* err > 0: the errno "%m" prints; 0: errno as the caller left it. */
-static void log_va(int level, int err, const char *fmt, va_list ap) {
+_printf_(3, 0) static void log_va(int level, int err, const char *fmt, va_list ap) {
         int saved_errno = errno;
 
         /* "<N>" lets journald (StandardError=journal) take the priority. */

@@ -39,7 +39,7 @@ int ov_error_errno(OvErrorCode code) {
         return -errnos[code];
 }
 
-static void set_va(OvError *e, OvErrorCode code, int err, const char *fmt, va_list ap) {
+_printf_(4, 0) static void set_va(OvError *e, OvErrorCode code, int err, const char *fmt, va_list ap) {
         e->code = code;
         errno = err;            /* what "%m" prints */
         vsnprintf(e->message, sizeof e->message, fmt, ap);
