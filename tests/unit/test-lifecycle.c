@@ -126,14 +126,14 @@ START_TEST(test_delete_moves_to_trash) {
         add_slack(v, "Ops Slack", NULL, TOKEN_A);
         ck_assert_int_eq(vault_add_reference(v, "acme", "ops-slack", "alerts", "sink:ops", &e), 0);
         /* The force rule is unchanged: referenced means InUse. */
-        ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", false, &broken, &e), -OV_ERR_IN_USE);
+        ck_assert_ov_error(vault_delete(v, "acme", "ops-slack", false, &broken, &e), e, OV_ERR_IN_USE);
         ck_assert_uint_eq(trash_count(v), 0);
         fake_now += 1000;
         ck_assert_int_eq(vault_delete(v, "acme", "ops-slack", true, &broken, &e), 0);
 
         /* Gone for every reader: get, resolve, list. */
-        ck_assert_int_eq(vault_get(v, "acme", "ops-slack", &s, &e), -OV_ERR_NOT_FOUND);
-        ck_assert_int_eq(vault_resolve(v, "acme", "ops-slack", "unit:x", &json, NULL, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_get(v, "acme", "ops-slack", &s, &e), e, OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_resolve(v, "acme", "ops-slack", "unit:x", &json, NULL, &e), e, OV_ERR_NOT_FOUND);
         ck_assert_int_eq(vault_list(v, "acme", NULL, &l, &n, &e), 0);
         ck_assert_uint_eq(n, 0);
         free(l);
@@ -155,9 +155,9 @@ START_TEST(test_delete_moves_to_trash) {
         ck_assert_str_eq(s->refs[0].target, "sink:ops");
         assert_resolves_to(v, "ops-slack", TOKEN_A);
         ck_assert_uint_eq(trash_count(v), 0);
-        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NOT_FOUND);
-        ck_assert_int_eq(vault_purge(v, "acme", "ops-slack", &e), -OV_ERR_NOT_FOUND);
-        ck_assert_int_eq(vault_restore(v, "acme", "Bad/Id", &e), -OV_ERR_INVALID_ARGS);
+        ck_assert_ov_error(vault_restore(v, "acme", "ops-slack", &e), e, OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_purge(v, "acme", "ops-slack", &e), e, OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_restore(v, "acme", "Bad/Id", &e), e, OV_ERR_INVALID_ARGS);
 }
 END_TEST
 
@@ -181,7 +181,7 @@ START_TEST(test_trash_survives_reopen_and_purge) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 ck_assert_uint_eq(trash_count(v), 1);
-                ck_assert_int_eq(vault_restore(v, "acme", "one", &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_restore(v, "acme", "one", &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_int_eq(vault_restore(v, "acme", "two", &e), 0);
                 assert_resolves_to(v, "two", TOKEN_B);
         }
@@ -198,7 +198,7 @@ START_TEST(test_restore_conflicts) {
 
         /* A live secret took its id. */
         add_slack(v, "Other name", "ops-slack", TOKEN_B);
-        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NAME_EXISTS);
+        ck_assert_ov_error(vault_restore(v, "acme", "ops-slack", &e), e, OV_ERR_NAME_EXISTS);
         ck_assert_ptr_nonnull(strstr(e.message, "id ops-slack"));
         ck_assert_uint_eq(trash_count(v), 1);
         assert_resolves_to(v, "ops-slack", TOKEN_B);
@@ -208,7 +208,7 @@ START_TEST(test_restore_conflicts) {
         ck_assert_uint_eq(trash_count(v), 1);
         ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
         add_slack(v, "other NAME", "another", TOKEN_A);
-        ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), -OV_ERR_NAME_EXISTS);
+        ck_assert_ov_error(vault_restore(v, "acme", "ops-slack", &e), e, OV_ERR_NAME_EXISTS);
         ck_assert_ptr_nonnull(strstr(e.message, "other NAME"));
         ck_assert_int_eq(vault_rename(v, "acme", "another", "Renamed", &e), 0);
         ck_assert_int_eq(vault_restore(v, "acme", "ops-slack", &e), 0);
@@ -231,14 +231,14 @@ START_TEST(test_trash_ages_out) {
                 fake_now += 1;
                 ck_assert_uint_eq(trash_count(v), 1);          /* old: 30 days */
                 ck_assert_uint_eq(files_in("orgs/acme/trash"), 1);
-                ck_assert_int_eq(vault_restore(v, "acme", "old", &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_restore(v, "acme", "old", &e), e, OV_ERR_NOT_FOUND);
         }
         fake_now += 10 * DAY;
         {
                 /* Ageing also happens when the org is loaded. */
                 _cleanup_(vault_freep) Vault *v = open_vault_days(30);
                 const Secret *s = NULL;
-                ck_assert_int_eq(vault_get(v, "acme", "young", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "young", &s, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(files_in("orgs/acme/trash"), 0);
         }
         {
