@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libsodium glue: record sealing, data-key wrapping, passphrase KDF.
- * The exact byte layouts are in docs/FORMAT.md. */
+ * The exact byte layouts are in docs/CRYPTO.md (the files that hold the
+ * results: docs/FORMAT.md). */
 #pragma once
 
 #include "util.h"

@@ -82,13 +82,26 @@ int write_json_atomic_stat_at(int dir_fd, const char *name, json_t *doc, mode_t 
 /* mkdir -p relative to dir_fd (mode for each created level). */
 int mkdir_p_at(int dir_fd, const char *path, mode_t mode);
 int fsync_dir_at(int dir_fd, const char *path);
+/* Opens dir_fd/name to read it, refusing a symlink (O_NOFOLLOW) and anything
+ * but a regular file (-EBADF); *ret_st gets its stat. The fd, or -errno. */
+int open_regular_at(int dir_fd, const char *name, struct stat *ret_st);
+/* Reads len bytes, through EINTR and short reads; *ret_got gets how many
+ * (fewer only at end of file). 0 or -errno. */
+int read_full(int fd, void *buf, size_t len, size_t *ret_got);
 /* Reads a whole regular file (at most max bytes) with a trailing NUL. */
 int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len);
 bool is_temp_name(const char *name);            /* ".#" prefix */
 
 /* jansson keeps its own copies of every string it parses or builds, values
- * included: make its frees wipe the block first. Call once at start. */
+ * included: make its frees wipe the block first. Call once at start (the
+ * daemon and the CLI do). */
 void json_wipe_on_free(void);
+/* Wipes the string values of an object of fields, then drops the reference:
+ * for the copies of values, whether or not json_wipe_on_free was called (a
+ * library user, a test). NULL is fine. */
+void json_wipe_decref(json_t *fields);
+static inline void json_wipe_decrefp(json_t **j) { json_wipe_decref(*j); }
+#define _cleanup_json_wipe_ _cleanup_(json_wipe_decrefp)
 
 /* Wipes and frees a heap string that held a secret. */
 void free_secret_string(char *s);

@@ -56,34 +56,24 @@ typedef struct MasterJson {
  * -ENOENT when missing, -EMSGSIZE when not 32 bytes, -EBADF when not a
  * regular file, else -errno. */
 static int read_key_file(int dir_fd, const char *name, OvKey **ret) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         struct stat st;
         size_t got = 0;
+        int r;
 
+        _cleanup_close_ int fd = open_regular_at(dir_fd, name, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
+                return fd;
         if (st.st_size != OV_KEY_BYTES)
                 return -EMSGSIZE;
-
         _cleanup_key_ OvKey *k = ov_key_new();
         if (!k)
                 return -ENOMEM;
-        while (got < OV_KEY_BYTES) {
-                ssize_t n = read(fd, k->bytes + got, OV_KEY_BYTES - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EMSGSIZE;       /* shrank under us */
-                got += (size_t) n;
-        }
-        *ret = k;
-        k = NULL;
+        r = read_full(fd, k->bytes, OV_KEY_BYTES, &got);
+        if (r < 0)
+                return r;
+        if (got != OV_KEY_BYTES)
+                return -EMSGSIZE;       /* shrank under us */
+        *ret = TAKE_PTR(k);
         return 0;
 }
 

@@ -284,18 +284,19 @@ static const PolicyOrg *find_open_org(const Policy *p, const char *org) {
         return NULL;
 }
 
-static bool uid_listed(const uid_t *l, size_t n, uid_t u) {
+/* uid_t and gid_t are both 32-bit ids: one search for either list. */
+static bool id_listed(const uint32_t *l, size_t n, uint32_t id) {
         for (size_t i = 0; i < n; i++)
-                if (l[i] == u)
+                if (l[i] == id)
                         return true;
         return false;
 }
 
 static bool id_set_match(const IdSet *s, const Caller *c) {
-        if (uid_listed(s->uids, s->n_uids, c->uid))
+        if (id_listed(s->uids, s->n_uids, c->uid))
                 return true;
         for (size_t i = 0; i < c->n_gids; i++)
-                if (uid_listed(s->gids, s->n_gids, c->gids[i]))
+                if (id_listed(s->gids, s->n_gids, c->gids[i]))
                         return true;
         return false;
 }
@@ -304,7 +305,7 @@ static const Consumer *org_consumer(const PolicyOrg *o, const Caller *c) {
         for (size_t i = 0; i < o->n_consumers; i++) {
                 const ConsumerEntry *e = &o->consumers[i];
 
-                if (c->unit ? strv_contains(e->pub.units, c->unit) : uid_listed(e->ids.uids, e->ids.n_uids, c->uid))
+                if (c->unit ? strv_contains(e->pub.units, c->unit) : id_listed(e->ids.uids, e->ids.n_uids, c->uid))
                         return &e->pub;
         }
         return NULL;

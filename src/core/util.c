@@ -371,37 +371,54 @@ int mkdir_p_at(int dir_fd, const char *path, mode_t mode) {
         return 0;
 }
 
-int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        struct stat st;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
+int open_regular_at(int dir_fd, const char *name, struct stat *ret_st) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
+        if (fstat(fd, ret_st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
+        if (!S_ISREG(ret_st->st_mode))
                 return -EBADF;
+        return TAKE_FD(fd);
+}
+
+int read_full(int fd, void *buf, size_t len, size_t *ret_got) {
+        size_t got = 0;
+
+        while (got < len) {
+                ssize_t n = read(fd, (char *) buf + got, len - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        *ret_got = got;
+        return 0;
+}
+
+int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        _cleanup_close_ int fd = open_regular_at(dir_fd, name, &st);
+        if (fd < 0)
+                return fd;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t r = read(fd, buf + len, (size_t) st.st_size - len);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (r == 0)
-                        break;
-                len += (size_t) r;
-        }
+        r = read_full(fd, buf, (size_t) st.st_size, &len);
+        if (r < 0)
+                return r;
         buf[len] = 0;
-        *ret = buf;
-        buf = NULL;
+        *ret = TAKE_PTR(buf);
         if (ret_len)
                 *ret_len = len;
         return 0;
@@ -423,4 +440,16 @@ static void json_free_wiping(void *p) {
 
 void json_wipe_on_free(void) {
         json_set_alloc_funcs(malloc, json_free_wiping);
+}
+
+void json_wipe_decref(json_t *fields) {
+        const char *k;
+        json_t *v;
+
+        if (!fields)
+                return;
+        json_object_foreach(fields, k, v)
+                if (json_is_string(v))
+                        sodium_memzero((char *) json_string_value(v), json_string_length(v));
+        json_decref(fields);
 }

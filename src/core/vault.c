@@ -734,17 +734,6 @@ int vault_resolve(Vault *v, const char *org, const char *id, const char *used_by
         return 0;
 }
 
-/* jansson's copies of the values: wipe them before they go back to malloc. */
-static void wipe_and_decref(json_t *fields) {
-        const char *k;
-        json_t *val;
-
-        json_object_foreach(fields, k, val)
-                if (json_is_string(val))
-                        sodium_memzero((char *) json_string_value(val), json_string_length(val));
-        json_decref(fields);
-}
-
 int vault_resolve_field(Vault *v, const char *org, const char *id, const char *field, const char *used_by,
                         char **ret_value, size_t *ret_len, OvError *e) {
         char *plain = NULL;
@@ -760,7 +749,7 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
         crypto_free_plain(plain);
         json_t *f = json_object_get(j, field ?: "");
         if (!json_is_string(f)) {
-                wipe_and_decref(j);
+                json_wipe_decref(j);
                 return ov_error_set(e, OV_ERR_NOT_FOUND, "Secret %s has no field %s", id, field ?: "");
         }
         size_t n = json_string_length(f);
@@ -769,7 +758,7 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
                 memcpy(out, json_string_value(f), n);
                 out[n] = 0;
         }
-        wipe_and_decref(j);
+        json_wipe_decref(j);
         if (!out)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
 

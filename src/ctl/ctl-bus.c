@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bus-open.h"
 #include "ctl.h"
 
 int ctl_fail(int code, const char *fmt, ...) {
@@ -26,25 +27,14 @@ int ctl_connect(Ctl *c) {
         int r;
 
         if (address && *address) {
-                sd_bus *bus = NULL;
-
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(bus, 1);
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-                if (r < 0) {
-                        sd_bus_unref(bus);
+                r = bus_open(address, "orgvaultctl", &c->bus);
+                if (r < 0)
                         return ctl_fail(CTL_EXIT_FAILURE,
                                         "Failed to connect to the bus at %s: %s; check --address or $ORGVAULT_BUS_ADDRESS.",
                                         address, strerror(-r));
-                }
-                c->bus = bus;
                 return 0;
         }
-        r = sd_bus_open_system(&c->bus);
+        r = bus_open(NULL, "orgvaultctl", &c->bus);
         if (r < 0)
                 return ctl_fail(CTL_EXIT_FAILURE,
                                 "Failed to connect to the system bus: %s; is D-Bus running? Use --address=ADDR for a private bus.",

@@ -109,19 +109,6 @@ static void wipe_string(const char *s) {
                 sodium_memzero((char *) s, strlen(s));
 }
 
-static void json_wipe_decref(json_t *fields) {
-        const char *k;
-        json_t *v;
-
-        if (!fields)
-                return;
-        json_object_foreach(fields, k, v)
-                if (json_is_string(v))
-                        sodium_memzero((char *) json_string_value(v), json_string_length(v));
-        json_decref(fields);
-}
-
-static void json_wipe_decrefp(json_t **j) { json_wipe_decref(*j); }
 
 /* Reads a{ss} into a JSON object; each value is wiped from the message
  * buffer as soon as it is copied. Bounds and field names are the
@@ -533,7 +520,7 @@ static int send_with_warnings(sd_bus_message *reply, char **warnings) {
  * nothing written, no audit record but a refusal, and ("", warnings). */
 static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
+        _cleanup_json_wipe_ json_t *fields = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_free_ char *new_id = NULL;
         const char *org, *type, *name, *id = NULL;
@@ -596,7 +583,7 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
  * AddSecret; the version is then 0: nothing was written). */
 static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(json_wipe_decrefp) json_t *fields = NULL;
+        _cleanup_json_wipe_ json_t *fields = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
         const char *org, *id;
         SecretOptions opts = {};

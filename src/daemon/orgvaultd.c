@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "audit.h"
+#include "bus-open.h"
 #include "bus-manager.h"
 #include "credential-socket.h"
 #include "log.h"
@@ -333,28 +334,6 @@ static int on_policy_changed(sd_event_source *s, int fd, uint32_t revents, void 
 
 /* Set-up */
 
-static int open_bus(const char *address, sd_bus **ret) {
-        sd_bus *bus = NULL;
-        int r;
-
-        if (!address)
-                return sd_bus_open_system_with_description(ret, "orgvaultd");
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, address);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
-        if (r < 0) {
-                sd_bus_unref(bus);
-                return r;
-        }
-        *ret = bus;
-        return 0;
-}
-
 static int setup_event(Daemon *d, const Options *o) {
         Manager *m = &d->manager;
         sigset_t mask;
@@ -396,7 +375,7 @@ static int setup_bus(Daemon *d, const Options *o) {
         Manager *m = &d->manager;
         int r;
 
-        r = open_bus(o->bus_address, &m->bus);
+        r = bus_open(o->bus_address, "orgvaultd", &m->bus);
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to %s: %m", o->bus_address ?: "the system bus");
                 return r;

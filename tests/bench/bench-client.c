@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-open.h"
 #include "pipeline.h"
 #include "util.h"
 
@@ -390,13 +391,7 @@ int main(int argc, char *argv[]) {
 
         _cleanup_bus_ sd_bus *bus = NULL;
         const char *unique;
-        int r = sd_bus_new(&bus);
-        if (r >= 0)
-                r = sd_bus_set_address(bus, address);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
+        int r = bus_open(address, "bench-client", &bus);
         if (r >= 0)
                 r = sd_bus_get_unique_name(bus, &unique);   /* waits for Hello */
         if (r < 0) {
