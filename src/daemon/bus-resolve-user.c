@@ -172,21 +172,21 @@ int method_resolve_for_user(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 goto out;
         }
         const Caller as_user = { .uid = target.uid, .gids = target.gids, .n_gids = target.n_gids };
-        const Consumer *k = policy_consumer(m->policy, q.cred.org, &as_user);
-        if (!k || !policy_may(m->policy, q.cred.org, ACTION_RESOLVE, &as_user)) {
+        /* No role, no lookup (as on the credential socket); then the one
+         * consumer rule (policy_may_resolve). Here every refusal, an absent
+         * secret included, is the same AccessDenied. */
+        if (!policy_may(m->policy, q.cred.org, ACTION_RESOLVE, &as_user)) {
                 r = refuse(&q, "user is no consumer of the org", error);
                 goto out;
         }
         r = vault_get(m->vault, q.cred.org, q.cred.id, &s, &e);
-        if (r < 0 && e.code == OV_ERR_NOT_FOUND) {
-                r = refuse(&q, "no such secret", error);
-                goto out;
-        }
-        if (r < 0)
+        if (r < 0 && e.code != OV_ERR_NOT_FOUND)
                 goto vault_failed;
-        const SecretType *t = type_registry_find(m->types, s->type);
-        if (!consumer_may_use_type(k, t)) {
-                r = refuse(&q, "consumer features do not use the type", error);
+        const SecretType *t = r >= 0 ? type_registry_find(m->types, s->type) : NULL;
+        const Consumer *k = NULL;
+        r = policy_may_resolve(m->policy, q.cred.org, q.cred.id, &as_user, r >= 0, t, &k, &e);
+        if (r < 0) {
+                r = refuse(&q, e.code == OV_ERR_NOT_FOUND ? "no such secret" : e.message, error);
                 goto out;
         }
         /* Allowed the secret: now naming a field its type lacks is no probe. */
