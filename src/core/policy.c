@@ -378,8 +378,7 @@ int policy_may_resolve(const Policy *p, const char *org, const char *id, const C
         if (!exists)
                 return absent(p, org, id, c, e);
         if (!consumer_may_use_type(k, t))
-                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer %s has no feature using type %s", k->name,
-                                    t ? t->id : "(unknown)");
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer features do not use the type");
         if (ret_consumer)
                 *ret_consumer = k;
         return 0;
@@ -417,8 +416,7 @@ int policy_may_reference(const Policy *p, const char *org, const char *id, const
         if (!exists)
                 return absent(p, org, id, c, e);
         if (!consumer_may_use_type(k, t))
-                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer %s has no feature using type %s", k->name,
-                                    t ? t->id : "(unknown)");
+                return ov_error_set(e, OV_ERR_ACCESS_DENIED, "consumer features do not use the type");
         if (!strv_contains(k->features, feature))
                 return ov_error_set(e, OV_ERR_ACCESS_DENIED, "reference for a feature the consumer does not have");
         return check_feature_of_type(t, feature, e);
