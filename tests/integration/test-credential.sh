@@ -87,7 +87,7 @@ check "a unit gets nothing from an org it does not consume" got_nothing
 cred root alertd.service acme.no-such-secret
 check "unknown secret: nothing" got_nothing
 check "an unknown secret is audited as denied, like a forbidden one (no probing)" \
-        audit_has credential alertd.service no-such-secret denied
+        audit_has denied alertd.service no-such-secret denied
 cred root alertd.service acme.ops-slack.api_key
 check "field the type lacks: nothing" got_nothing
 cred root alertd.service nosuchorg.ops-slack
