@@ -364,10 +364,10 @@ START_TEST(test_versions_kept_and_rolled_back) {
         ck_assert_uint_eq(l[3].version, 4);                        /* 3 fell off the end */
         free(l);
         l = NULL;
-        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 3, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
-        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 7, "ovt-bob", &version, &e), -OV_ERR_INVALID_ARGS);
-        ck_assert_int_eq(vault_rollback(v, "acme", "hook", 99, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
-        ck_assert_int_eq(vault_rollback(v, "acme", "nope", 1, "ovt-bob", &version, &e), -OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_rollback(v, "acme", "hook", 3, "ovt-bob", &version, &e), e, OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_rollback(v, "acme", "hook", 7, "ovt-bob", &version, &e), e, OV_ERR_INVALID_ARGS);
+        ck_assert_ov_error(vault_rollback(v, "acme", "hook", 99, "ovt-bob", &version, &e), e, OV_ERR_NOT_FOUND);
+        ck_assert_ov_error(vault_rollback(v, "acme", "nope", 1, "ovt-bob", &version, &e), e, OV_ERR_NOT_FOUND);
         ck_assert_int_eq(vault_rollback(v, "acme", "hook", 6, "ovt-bob", &version, &e), 0);
         token_of('f', token);
         assert_resolves_to(v, "hook", token);
@@ -398,7 +398,7 @@ START_TEST(test_version_bound_in_ad) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 char *json = NULL;
-                ck_assert_int_eq(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), -OV_ERR_STORAGE_FAILURE);
+                ck_assert_ov_error(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), e, OV_ERR_STORAGE_FAILURE);
         }
 }
 END_TEST
@@ -499,9 +499,9 @@ START_TEST(test_expiry_and_due) {
                                         &(SecretOptions) { .has_rotate_every = true, .rotate_every = 10 * DAY },
                                         &id2, &w2, &e), 0);
         ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Calm", NULL, f, NULL, &id3, &w3, &e), 0);
-        ck_assert_int_eq(vault_add_with(v, "acme", "slack-webhook", "Bad", NULL, f,
+        ck_assert_ov_error(vault_add_with(v, "acme", "slack-webhook", "Bad", NULL, f,
                                         &(SecretOptions) { .has_rotate_every = true, .rotate_every = UINT64_MAX },
-                                        NULL, NULL, &e), -OV_ERR_INVALID_ARGS);
+                                        NULL, NULL, &e), e, OV_ERR_INVALID_ARGS);
         ck_assert_int_eq(vault_get(v, "acme", "rotating", &s, &e), 0);
         ck_assert_uint_eq(secret_rotate_by(s), s->value_set + 10 * DAY);
 
