@@ -54,6 +54,7 @@ static void loaded_keys_cleanup(pam_handle_t *pamh, void *data, int error_status
         free(k);
 }
 
+__attribute__((format(printf, 3, 4)))
 static void log_to_pam(void *userdata, int priority, const char *fmt, ...) {
         va_list ap;
 
