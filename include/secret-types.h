@@ -62,9 +62,10 @@ const SecretType *type_registry_find(const TypeRegistry *r, const char *id);
 const TypeField *secret_type_field(const SecretType *t, const char *field_id);
 bool secret_type_used_by(const SecretType *t, const char *feature);
 const char *field_kind_to_string(FieldKind k);
-/* False for a pattern whose repetitions would make regcomp() expand it past a
- * sane size (glibc copies a repeated atom per repetition). */
-bool regex_pattern_bounded(const char *pattern);
+/* Why a pattern is refused before regcomp(), or NULL: repetitions that would
+ * make regcomp() expand it past a sane size (glibc copies a repeated atom per
+ * repetition), or a back-reference (not regular: exponential matching). */
+const char *regex_pattern_problem(const char *pattern);
 
 typedef struct FieldIssue {
         char *field;             /* field id, or "" for the whole value */

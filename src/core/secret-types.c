@@ -194,9 +194,9 @@ static int get_strv(Parser *p, json_t *o, const char *key, const char *where, bo
 }
 
 static int compile_rule(Parser *p, const char *pattern, const char *message, const char *where, TypeRule *r) {
-        if (!regex_pattern_bounded(pattern))
-                return parse_fail(p, "%s: pattern too complex (its repetitions expand too far; at most 1024 bytes)",
-                                  where);
+        const char *problem = regex_pattern_problem(pattern);
+        if (problem)
+                return parse_fail(p, "%s: %s", where, problem);
         int rc = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
                 char why[256];

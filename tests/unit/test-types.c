@@ -765,6 +765,17 @@ static const struct {
           "\"k\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"warn_if\": "
           "[{\"pattern\": \"A{0,32767}C\", \"message\": \"m\"}]}]}",
           "warn_if[0]: pattern too complex" },
+        /* Not regular: glibc backtracks, 38 s of CPU for one 1,000-byte value. */
+        { "back-reference.json",
+          "{\"id\": \"back-reference\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
+          "\"token\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"pattern\": "
+          "\"^(a*)*\\\\1c$\"}]}",
+          "field \"token\": pattern: back-references (\\1 to \\9) are not allowed" },
+        { "back-reference-hint.json",
+          "{\"id\": \"back-reference-hint\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
+          "\"k\", \"label\": \"K\", \"kind\": \"text\", \"required\": true, \"secret\": false, \"hints\": "
+          "[{\"pattern\": \"^x(y)[\\\\1]\\\\1$\", \"message\": \"m\"}]}]}",
+          "hints[0]: back-references" },
         { "unknown-kind.json",
           "{\"id\": \"unknown-kind\", \"name\": \"X\", \"category\": \"ai\", \"used_by\": [\"ai\"], \"fields\": [{\"id\": "
           "\"k\", \"label\": \"K\", \"kind\": \"password\", \"required\": true, \"secret\": true}]}",
