@@ -25,10 +25,13 @@ typedef struct VaultConfig {
         unsigned trash_days;             /* purge trash entries older than this; 0 = never */
         unsigned keep_versions;          /* earlier values kept per secret (0..OV_VERSIONS_MAX) */
         uint64_t (*clock)(void);         /* µs since the epoch; NULL = the real clock (tests inject one) */
+        uint64_t lock_timeout_usec;      /* wait for another holder of the state lock; 0: none */
 } VaultConfig;
 
-/* Opens (creating) the state dir, prepares the store, loads the master key
- * (a passphrase vault may stay sealed). Orgs are loaded on first use. */
+/* Opens (creating) the state dir, takes its lock (state-lock.h) before
+ * reading or writing anything in it and holds it until vault_free, prepares
+ * the store, loads the master key (a passphrase vault may stay sealed).
+ * Orgs are loaded on first use. */
 int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, OvError *e);
 void vault_free(Vault *v);       /* flushes lazy state, wipes keys */
 static inline void vault_freep(Vault **v) { vault_free(*v); }

@@ -37,6 +37,7 @@ typedef struct VaultOrg {
 
 struct Vault {
         int state_fd;            /* local: master key files, keyring cache name */
+        int lock_fd;             /* the state dir's lock (state-lock.h), held until vault_free */
         Store *store;            /* every durable record, key and usage write */
         char *state_dir;
         KeyMode key_mode;

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sodium.h>
 
+#include "state-lock.h"
 #include "vault-internal.h"
 
 static void emit(Vault *v, VaultEvent ev, const VaultOrg *o, const Secret *s) {
@@ -31,7 +33,7 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         v = calloc(1, sizeof(Vault));
         if (!v)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        v->state_fd = -1;
+        v->state_fd = v->lock_fd = -1;
         v->key_mode = cfg->key_mode;
         v->trash_days = cfg->trash_days;
         v->keep_versions = cfg->keep_versions > OV_VERSIONS_MAX ? OV_VERSIONS_MAX : cfg->keep_versions;
@@ -49,6 +51,20 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         if (v->state_fd < 0)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot open the state directory %s: %m",
                                     cfg->state_dir);
+        pid_t holder = 0;
+        v->lock_fd = state_lock_take(v->state_fd, cfg->lock_timeout_usec, &holder);
+        if (v->lock_fd == -EBUSY) {
+                char who[32] = "PID unknown";
+                if (holder > 0)
+                        snprintf(who, sizeof who, "PID %ld", (long) holder);
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE,
+                                    "Another orgvaultd (%s) is using %s: its lock %s/" STATE_LOCK_FILE
+                                    " was still held after %.1f s; not starting a second one on the same state",
+                                    who, cfg->state_dir, cfg->state_dir, (double) cfg->lock_timeout_usec / 1e6);
+        }
+        if (v->lock_fd < 0)
+                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot lock the state directory %s: %s",
+                                    cfg->state_dir, strerror(-v->lock_fd));
         _cleanup_free_ char *store_error = NULL;
         r = store_open(cfg->store, v->state_fd, &v->store, &store_error);
         if (r == -ENOMEM)
@@ -84,6 +100,8 @@ void vault_free(Vault *v) {
         store_free(v->store);
         if (v->state_fd >= 0)
                 close(v->state_fd);
+        if (v->lock_fd >= 0)
+                close(v->lock_fd);       /* last: every write above is done */
         free(v->state_dir);
         free(v);
 }

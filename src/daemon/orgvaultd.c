@@ -38,6 +38,7 @@ typedef struct Options {
         unsigned keyring_timeout_sec;
         unsigned trash_days;
         unsigned keep_versions;
+        unsigned lock_timeout_sec;
 } Options;
 
 typedef struct Daemon {
@@ -79,6 +80,9 @@ static void help(void) {
                "                             until Unseal)\n"
                "      --idle-timeout=SEC     Exit after SEC seconds without a call or a\n"
                "                             connection; 0 never exits (default: 30)\n"
+               "      --lock-timeout=SEC     Another orgvaultd on the same state dir (one still\n"
+               "                             finishing its idle exit): wait up to SEC seconds\n"
+               "                             for it to exit, then give up (default: 15)\n"
                "      --keyring-timeout=SEC  Cache unwrapped keys in the service user's kernel\n"
                "                             keyring for SEC seconds so the next activation\n"
                "                             starts unsealed; 0 disables the cache\n"
@@ -134,8 +138,8 @@ static int parse_log_level(const char *s) {
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum {
                 ARG_STATE_DIR = 0x100, ARG_CONFIG_DIR, ARG_DATA_DIR, ARG_RUNTIME_DIR, ARG_BUS_ADDRESS,
-                ARG_KEY_MODE, ARG_IDLE_TIMEOUT, ARG_AUDIT_LOG, ARG_KEYRING_TIMEOUT, ARG_LOG_LEVEL, ARG_VERSION,
-                ARG_TRASH_DAYS, ARG_KEEP_VERSIONS,
+                ARG_KEY_MODE, ARG_IDLE_TIMEOUT, ARG_AUDIT_LOG, ARG_KEYRING_TIMEOUT, ARG_LOCK_TIMEOUT, ARG_LOG_LEVEL,
+                ARG_VERSION, ARG_TRASH_DAYS, ARG_KEEP_VERSIONS,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h' },
@@ -149,6 +153,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "idle-timeout",    required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "audit-log",       required_argument, NULL, ARG_AUDIT_LOG },
                 { "keyring-timeout", required_argument, NULL, ARG_KEYRING_TIMEOUT },
+                { "lock-timeout",    required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "log-level",       required_argument, NULL, ARG_LOG_LEVEL },
                 { "trash-days",      required_argument, NULL, ARG_TRASH_DAYS },
                 { "keep-versions",   required_argument, NULL, ARG_KEEP_VERSIONS },
@@ -209,6 +214,12 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_KEEP_VERSIONS:
                         if (parse_seconds(optarg, &o->keep_versions) < 0 || o->keep_versions > OV_VERSIONS_MAX) {
                                 log_error("Invalid --keep-versions=%s: expected 0-%d", optarg, OV_VERSIONS_MAX);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_LOCK_TIMEOUT:
+                        if (parse_seconds(optarg, &o->lock_timeout_sec) < 0) {
+                                log_error("Invalid --lock-timeout=%s: expected seconds", optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -428,6 +439,7 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
                 .keyring_timeout_sec = o->keyring_timeout_sec,
                 .trash_days = o->trash_days,
                 .keep_versions = o->keep_versions,
+                .lock_timeout_usec = o->lock_timeout_sec * USEC_PER_SEC,
         }, m->types, &e);
         if (r < 0) {
                 log_error("Cannot open the vault in %s: %s", o->state_dir, e.message);
@@ -468,6 +480,7 @@ static int run(int argc, char *argv[]) {
                 .keyring_timeout_sec = 900,
                 .trash_days = 30,
                 .keep_versions = 10,
+                .lock_timeout_sec = 15,
         };
         _cleanup_(daemon_done) Daemon d = {};
         int r;

@@ -372,7 +372,9 @@ START_TEST(test_versions_kept_and_rolled_back) {
         token_of('f', token);
         assert_resolves_to(v, "hook", token);
 
-        /* keep-versions 0 keeps none (the behaviour before versions). */
+        /* keep-versions 0 keeps none (the behaviour before versions). One
+         * vault at a time holds the state dir (its lock). */
+        vault_free(TAKE_PTR(v));
         keep_versions = 0;
         _cleanup_(vault_freep) Vault *v0 = open_vault();
         ck_assert_uint_eq(update_token(v0, "hook", 'z'), 9);
@@ -530,6 +532,7 @@ START_TEST(test_expiry_and_due) {
         ck_assert_uint_eq(secret_rotate_by(s), s->value_set + 10 * DAY);
         /* Expiry is a reminder: the value is still served. */
         assert_resolves_to(v, "expiring", TOKEN_A);
+        vault_free(TAKE_PTR(v));        /* one vault at a time holds the state dir */
         {
                 _cleanup_(vault_freep) Vault *again = open_vault();
                 ck_assert_int_eq(vault_get(again, "acme", "expiring", &s, &e), 0);
