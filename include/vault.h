@@ -160,9 +160,15 @@ bool vault_usage_dirty(const Vault *v);        /* lazy state pending */
 typedef struct VaultStatus {
         bool sealed;
         KeyMode key_mode;
-        unsigned orgs;           /* orgs with a directory */
-        unsigned secrets;        /* records on disk */
-        unsigned quarantined;
         bool keyring_cache;
 } VaultStatus;
 int vault_status(Vault *v, VaultStatus *ret);
+
+typedef struct VaultCounts {
+        unsigned orgs;           /* orgs with a directory (or secrets in memory) */
+        unsigned secrets;
+        unsigned quarantined;    /* records moved to quarantine/ */
+} VaultCounts;
+/* Counts of the given orgs (NULL: every org, and all of quarantine/), from
+ * memory: each directory is read at most once per Vault (vault-census.c). */
+int vault_counts(Vault *v, char *const *orgs, VaultCounts *ret);

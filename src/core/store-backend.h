@@ -81,7 +81,8 @@ typedef struct StoreOps {
 
         int (*list_orgs)(Store *st, char ***ret);
         int (*count_secrets)(Store *st, const char *org, unsigned *ret);
-        unsigned (*count_quarantined)(Store *st);
+        /* Records set aside, all of them or (org non-NULL) one org's. */
+        unsigned (*count_quarantined)(Store *st, const char *org);
 } StoreOps;
 
 /* Backends embed this first. */
@@ -146,4 +147,6 @@ static inline int store_op_list_orgs(Store *st, char ***ret) { return st->ops->l
 static inline int store_op_count_secrets(Store *st, const char *org, unsigned *ret) {
         return st->ops->count_secrets(st, org, ret);
 }
-static inline unsigned store_op_count_quarantined(Store *st) { return st->ops->count_quarantined(st); }
+static inline unsigned store_op_count_quarantined(Store *st, const char *org) {
+        return st->ops->count_quarantined(st, org);
+}

@@ -77,7 +77,9 @@ static int files_count_secrets(Store *st, const char *org, unsigned *ret) {
         return store_count_secrets(fd_of(st), org, ret);
 }
 
-static unsigned files_count_quarantined(Store *st) { return store_count_quarantined(fd_of(st)); }
+static unsigned files_count_quarantined(Store *st, const char *org) {
+        return store_count_quarantined(fd_of(st), org);
+}
 
 static const StoreOps files_ops = {
         .kind = "files",

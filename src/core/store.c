@@ -596,13 +596,15 @@ int store_count_secrets(int state_fd, const char *org, unsigned *ret) {
         return 0;
 }
 
-unsigned store_count_quarantined(int state_fd) {
+unsigned store_count_quarantined(int state_fd, const char *org) {
         _cleanup_closedir_ DIR *d = opendir_at(state_fd, "quarantine");
+        size_t len = org ? strlen(org) : 0;
         struct dirent *de;
         unsigned n = 0;
 
+        /* <org>.<file>.<usec>: an org name has no '.', so the prefix is exact. */
         while (d && (de = readdir(d)))
-                if (de->d_name[0] != '.')
+                if (de->d_name[0] != '.' && (!org || (strncmp(de->d_name, org, len) == 0 && de->d_name[len] == '.')))
                         n++;
         return n;
 }

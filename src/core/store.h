@@ -65,7 +65,8 @@ int store_save_org_index(int state_fd, const char *org, Secret *const *by_id, si
 int store_list_orgs(int state_fd, char ***ret);
 /* Number of records of an org without parsing them. */
 int store_count_secrets(int state_fd, const char *org, unsigned *ret);
-unsigned store_count_quarantined(int state_fd);
+/* Files in quarantine/, all of them or (org non-NULL) those of one org. */
+unsigned store_count_quarantined(int state_fd, const char *org);
 
 /* ---- The file backend's formats -------------------------------------- */
 

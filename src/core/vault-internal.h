@@ -12,6 +12,8 @@
 #include "store.h"
 #include "vault.h"
 
+typedef struct VaultCensus VaultCensus;
+
 typedef struct DataKey {
         uint32_t id;
         OvKey *key;
@@ -52,6 +54,7 @@ struct Vault {
         unsigned trash_days;     /* 0: the trash is never purged by age */
         unsigned keep_versions;  /* earlier values kept per secret */
         uint64_t (*clock)(void); /* NULL: now_usec(); tests inject one */
+        VaultCensus *census;     /* Status's counts, NULL until the first */
 };
 
 /* The vault's clock for the trash's ages, expiry and reminders. */
@@ -94,6 +97,11 @@ int org_trash_secret(Vault *v, VaultOrg *o, Secret *s, OvError *e);
 /* Purges entries deleted more than trash_days ago (logged). */
 void org_expire_trash(Vault *v, VaultOrg *o);
 void org_free_trash(VaultOrg *o);
+/* vault-census.c: Status's counts, kept in memory */
+
+void census_free(VaultCensus *c);
+/* Loading org moved n broken records to quarantine/. */
+void census_note_quarantined(Vault *v, const char *org, unsigned n);
 
 /* org-keys.c: an org's data keys */
 

@@ -213,8 +213,10 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         if (r < 0)
                 return storage_error(e, r, "load the trash of org", name, NULL);
         quarantined += trash_quarantined;
-        if (quarantined > 0)
+        if (quarantined > 0) {
                 log_warning("Org %s: %u broken record(s) moved to quarantine/", name, quarantined);
+                census_note_quarantined(v, name, quarantined);
+        }
 
         r = org_keys_load(v->store, name, &o->keys, &keys_error);
         if (r == -ENOMEM)

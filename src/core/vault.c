@@ -95,6 +95,7 @@ void vault_free(Vault *v) {
         for (size_t i = 0; i < v->n_orgs; i++)
                 org_free(v->orgs[i]);
         free(v->orgs);
+        census_free(v->census);
         ov_key_free(v->master);
         keyring_cache_free(v->cache);
         store_free(v->store);
@@ -796,23 +797,11 @@ int vault_rotate_keys(Vault *v, const char *org, OvError *e) {
 }
 
 int vault_status(Vault *v, VaultStatus *ret) {
-        _cleanup_strv_free_ char **orgs = NULL;
-        int r = store_op_list_orgs(v->store, &orgs);
-        if (r < 0)
-                return r;
-        VaultStatus st = {
+        *ret = (VaultStatus) {
                 .sealed = !v->master,
                 .key_mode = v->key_mode,
-                .orgs = (unsigned) strv_length(orgs),
-                .quarantined = store_op_count_quarantined(v->store),
                 .keyring_cache = keyring_cache_enabled(v->cache),
         };
-        for (char **i = orgs; *i; i++) {
-                unsigned n = 0;
-                if (store_op_count_secrets(v->store, *i, &n) >= 0)
-                        st.secrets += n;
-        }
-        *ret = st;
         return 0;
 }
 

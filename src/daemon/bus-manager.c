@@ -349,9 +349,32 @@ static int append_problems(sd_bus_message *reply, Manager *m, bool show) {
         return r;
 }
 
+/* Status's counts tell nobody about orgs they can't list: whoever manages
+ * the vault gets every org's, anyone else those of the orgs they may list
+ * (none for an outsider). Kept in memory (vault_counts): a flood of Status
+ * calls costs no directory scan. */
+static int status_counts(Manager *m, const Call *c, bool manager, VaultCounts *ret) {
+        _cleanup_strv_free_ char **orgs = NULL, **roles = NULL, **own = NULL;
+        int r;
+
+        if (manager)
+                return vault_counts(m->vault, NULL, ret);
+        r = policy_caller_orgs(m->policy, &c->caller->policy, &orgs, &roles);
+        if (r < 0)
+                return r;
+        own = calloc(1, sizeof(char *));
+        if (!own)
+                return -ENOMEM;
+        for (char **o = orgs; o && *o; o++)
+                if (policy_may(m->policy, *o, ACTION_LIST, &c->caller->policy) && strv_push(&own, *o) < 0)
+                        return -ENOMEM;
+        return vault_counts(m->vault, own, ret);
+}
+
 static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
+        VaultCounts counts;
         VaultStatus st;
         Call c;
         int r;
@@ -362,6 +385,10 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = vault_status(m->vault, &st);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot read the state directory: %m");
+        bool manager = policy_may(m->policy, NULL, ACTION_MANAGE, &c.caller->policy);
+        r = status_counts(m, &c, manager, &counts);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot count the secrets: %m");
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
@@ -371,13 +398,12 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                           "Version", "s", PACKAGE_VERSION,
                                           "Sealed", "b", (int) st.sealed,
                                           "KeyMode", "s", key_mode_to_string(st.key_mode),
-                                          "Orgs", "u", st.orgs,
-                                          "Secrets", "u", st.secrets,
-                                          "Quarantined", "u", st.quarantined,
+                                          "Orgs", "u", counts.orgs,
+                                          "Secrets", "u", counts.secrets,
+                                          "Quarantined", "u", counts.quarantined,
                                           "KeyringCache", "b", (int) st.keyring_cache);
         /* Problem messages name org files: only for whoever manages the vault.
          * PolicyProblemsVisible tells an empty list from a hidden one. */
-        bool manager = policy_may(m->policy, NULL, ACTION_MANAGE, &c.caller->policy);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)

@@ -299,7 +299,7 @@ START_TEST(test_store_load_quarantine) {
         ck_assert(!exists("orgs/acme/.#usage.json.a7b8c9"));
         ck_assert(!exists("orgs/acme/secrets/bravo.json"));
         ck_assert(exists("orgs/acme/secrets/alpha.json"));
-        ck_assert_uint_eq(store_count_quarantined(state_fd), 3);
+        ck_assert_uint_eq(store_count_quarantined(state_fd, NULL), 3);
 
         /* quarantine/<org>.<file>.<usec>, holding the broken bytes. */
         DIR *dir = fdopendir(openat(state_fd, "quarantine", O_RDONLY | O_DIRECTORY | O_CLOEXEC));

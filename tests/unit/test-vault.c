@@ -119,6 +119,19 @@ static void write_json(const char *rel, json_t *j) {
         ck_assert_int_eq(json_dump_file(j, path, JSON_COMPACT), 0);
 }
 
+static void write_state_file(const char *rel, const char *content) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", state_dir, rel);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_ge(fputs(content, f), 0);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+static void remove_state_file(const char *rel) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", state_dir, rel);
+        ck_assert_int_eq(unlink(path), 0);
+}
+
 static json_int_t record_key_id(const char *org, const char *id) {
         _cleanup_free_ char *rel = strdup_printf("orgs/%s/secrets/%s.json", org, id);
         _cleanup_json_ json_t *j = read_json(rel);
@@ -239,10 +252,72 @@ START_TEST(test_add_get_list) {
         ck_assert_int_eq(vault_status(v, &st), 0);
         ck_assert(!st.sealed);
         ck_assert_int_eq(st.key_mode, KEY_MODE_KEYFILE);
-        ck_assert_uint_eq(st.orgs, 1);
-        ck_assert_uint_eq(st.secrets, 4);
-        ck_assert_uint_eq(st.quarantined, 0);
         ck_assert(!st.keyring_cache);
+        VaultCounts counts = {};
+        ck_assert_int_eq(vault_counts(v, NULL, &counts), 0);
+        ck_assert_uint_eq(counts.orgs, 1);
+        ck_assert_uint_eq(counts.secrets, 4);
+        ck_assert_uint_eq(counts.quarantined, 0);
+}
+END_TEST
+
+/* Status's counts come from memory: each directory is read once, then the
+ * vault's own changes keep them right (issue 10 item 4). */
+START_TEST(test_counts_in_memory) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                free(add_slack(v, "acme", "One", NULL, "onexxxxxxxxxxxxxxxxxxxxx"));
+                free(add_slack(v, "acme", "Two", NULL, "twoxxxxxxxxxxxxxxxxxxxxx"));
+                free(add_slack(v, "globex", "Three", NULL, "threexxxxxxxxxxxxxxxxxxx"));
+        }
+        /* A broken record in acme, not loaded yet. */
+        write_state_file("orgs/acme/secrets/broken.json", "{not json");
+
+        _cleanup_(vault_freep) Vault *v = open_vault();
+        VaultCounts n = {};
+        ck_assert_int_eq(vault_counts(v, NULL, &n), 0);
+        ck_assert_uint_eq(n.orgs, 2);
+        ck_assert_uint_eq(n.secrets, 4);         /* files: the broken one too */
+        ck_assert_uint_eq(n.quarantined, 0);
+        ck_assert_int_eq(vault_counts(v, (char *[]) { "globex", NULL }, &n), 0);
+        ck_assert_uint_eq(n.orgs, 1);
+        ck_assert_uint_eq(n.secrets, 1);
+        ck_assert_int_eq(vault_counts(v, (char *[]) { "nobody", NULL }, &n), 0);
+        ck_assert_uint_eq(n.orgs, 0);
+        ck_assert_uint_eq(n.secrets, 0);
+
+        /* Read once: a file put behind the vault's back is not seen, so
+         * counting again costs no directory scan. */
+        write_state_file("orgs/globex/secrets/planted.json", "{}");
+        write_state_file("quarantine/globex.planted.json.1", "{}");
+        ck_assert_int_eq(vault_counts(v, NULL, &n), 0);
+        ck_assert_uint_eq(n.secrets, 4);
+        ck_assert_uint_eq(n.quarantined, 0);
+        remove_state_file("orgs/globex/secrets/planted.json");
+
+        /* Loading acme quarantines the broken record: the counts follow. */
+        const Secret **list = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(vault_list(v, "acme", &(SecretFilter) {}, &list, &len, &e), 0);
+        free(list);
+        ck_assert_uint_eq(len, 2);
+        ck_assert_int_eq(vault_counts(v, NULL, &n), 0);
+        ck_assert_uint_eq(n.secrets, 3);
+        ck_assert_uint_eq(n.quarantined, 1);
+        ck_assert_int_eq(vault_counts(v, (char *[]) { "acme", NULL }, &n), 0);
+        ck_assert_uint_eq(n.secrets, 2);
+        ck_assert_uint_eq(n.quarantined, 1);
+
+        /* The vault's own adds and deletes, a new org included. */
+        free(add_slack(v, "initech", "Four", NULL, "fourxxxxxxxxxxxxxxxxxxxx"));
+        ck_assert_int_eq(vault_delete(v, "acme", "one", false, NULL, &e), 0);
+        ck_assert_int_eq(vault_counts(v, NULL, &n), 0);
+        ck_assert_uint_eq(n.orgs, 3);
+        ck_assert_uint_eq(n.secrets, 3);
+        ck_assert_int_eq(vault_counts(v, (char *[]) { "acme", "initech", NULL }, &n), 0);
+        ck_assert_uint_eq(n.orgs, 2);
+        ck_assert_uint_eq(n.secrets, 2);
 }
 END_TEST
 
@@ -794,12 +869,12 @@ START_TEST(test_quarantine_through_vault) {
         _cleanup_(vault_freep) Vault *v = open_vault();
         const Secret *s = NULL;
         OvError e = {};
-        VaultStatus st = {};
+        VaultCounts n = {};
         ck_assert_ov_error(vault_get(v, "acme", "a", &s, &e), e, OV_ERR_NOT_FOUND);
         assert_resolves_to(v, "acme", "b", TOKEN_B);
-        ck_assert_int_eq(vault_status(v, &st), 0);
-        ck_assert_uint_eq(st.quarantined, 1);
-        ck_assert_uint_eq(st.secrets, 1);
+        ck_assert_int_eq(vault_counts(v, NULL, &n), 0);
+        ck_assert_uint_eq(n.quarantined, 1);
+        ck_assert_uint_eq(n.secrets, 1);
 }
 END_TEST
 
@@ -1037,6 +1112,7 @@ static Suite *vault_suite(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_add_get_list);
+        tcase_add_test(tc, test_counts_in_memory);
         tcase_add_test(tc, test_names_and_ids);
         tcase_add_test(tc, test_refused_changes_nothing);
         tcase_add_test(tc, test_check_writes_nothing);
