@@ -19,5 +19,7 @@ bool keyring_cache_enabled(const KeyringCache *c);
 OvKey *keyring_cache_get(KeyringCache *c, const char *name);
 /* Stores (or replaces) the key and (re)arms its timeout. */
 void keyring_cache_put(KeyringCache *c, const char *name, const OvKey *key);
+/* Revokes the entry of this name, if any (a data key rotated away). */
+void keyring_cache_revoke(KeyringCache *c, const char *name);
 /* Revokes every orgvault:<scope>: entry (Seal). */
 void keyring_cache_revoke_all(KeyringCache *c);

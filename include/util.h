@@ -53,6 +53,7 @@ char *strv_join(char *const *l, const char *sep);  /* "" for an empty list; NULL
 #define OV_FILTER_MAX 256        /* bytes of a filter string */
 #define OV_ORG_MAX 63
 #define OV_ID_MAX 64
+#define OV_PASSPHRASE_MAX 1024   /* bytes of an Unseal passphrase (docs/CRYPTO.md) */
 
 uint64_t now_usec(void);                         /* CLOCK_REALTIME in µs */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

@@ -175,6 +175,25 @@ void keyring_cache_put(KeyringCache *c, const char *name, const OvKey *key) {
         }
 }
 
+void keyring_cache_revoke(KeyringCache *c, const char *name) {
+        /* Runs even with a zero timeout: an earlier run may have cached it. */
+        if (!c || c->broken)
+                return;
+        _cleanup_free_ char *desc = describe(c, name);
+        if (!desc)
+                return;
+        key_serial_t id = keyctl_search(KEY_SPEC_USER_KEYRING, "user", desc, 0);
+        if (id < 0) {
+                if (!is_miss(errno))
+                        cache_break(c, "keyctl_search", errno);
+                return;
+        }
+        /* Revoked, the payload is unreadable at once; unlinked, the entry
+         * leaves /proc/keys once the kernel collects it. */
+        (void) keyctl_revoke(id);
+        (void) keyctl_unlink(id, KEY_SPEC_USER_KEYRING);
+}
+
 /* The description of a key, from "type;uid;gid;perm;description". */
 static const char *description_field(const char *d) {
         for (int i = 0; i < 4; i++) {

@@ -318,8 +318,9 @@ int master_key_unseal(int state_fd, const char *passphrase, size_t len, KeyringC
                 return ov_error_set(e, OV_ERR_INVALID_ARGS, "Invalid arguments");
         if (!passphrase || len == 0)
                 return ov_error_set(e, OV_ERR_INVALID_ARGS, "The passphrase must not be empty");
-        if (len > OV_FIELD_MAX)
-                return ov_error_set(e, OV_ERR_INVALID_ARGS, "The passphrase is longer than %d bytes", OV_FIELD_MAX);
+        if (len > OV_PASSPHRASE_MAX)
+                return ov_error_set(e, OV_ERR_INVALID_ARGS, "The passphrase is longer than %d bytes",
+                                    OV_PASSPHRASE_MAX);
 
         r = master_json_read(state_fd, &mj);
         if (r == -ENOENT)

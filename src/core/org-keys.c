@@ -530,6 +530,11 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
         }
         for (size_t i = 0; i < o->keys.n_keys; i++)
                 if (o->keys.keys[i].id != to) {
+                        /* Rotated away: out of the kernel keyring too, not
+                         * left there until its timeout. */
+                        _cleanup_free_ char *name = cache_name(v, o, o->keys.keys[i].id);
+                        if (name)
+                                keyring_cache_revoke(v->cache, name);
                         free(o->keys.keys[i].nonce);
                         free(o->keys.keys[i].wrapped);
                 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus-manager.h"
+#include "log.h"
 
 static void bus_caller_clear(BusCaller *c) {
         free(c->gids);
@@ -126,11 +127,15 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
 
         if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
-        if (name[0] == ':' && !*new_owner && find_peer(m, name, &i))
+        if (name[0] == ':' && !*new_owner && find_peer(m, name, &i)) {
+                log_debug("Peer %s left the bus: forgetting its credentials", name);
                 forget_peer_at(m, i);
+        }
         return 0;
 }
 
+/* Only the bus itself may say a peer left: any client can broadcast a
+ * NameOwnerChanged of its own, and sd-bus filters by the match's sender. */
 int manager_watch_peers(Manager *m) {
         return sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                    "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, m);

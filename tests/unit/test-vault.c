@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <keyutils.h>
 #include <sodium.h>
 
 #include "check-main.h"
@@ -938,6 +939,68 @@ START_TEST(test_keyring_cache) {
 }
 END_TEST
 
+/* The serial of the one entry of root's user keyring whose description
+ * contains both parts, or 0 (-1 when several). */
+static key_serial_t keyring_entry(const char *part1, const char *part2) {
+        _cleanup_free_ key_serial_t *ids = NULL;
+        key_serial_t found = 0;
+        long n = keyctl_read_alloc(KEY_SPEC_USER_KEYRING, (void **) &ids);
+        ck_assert_int_ge(n, 0);
+        for (size_t i = 0; i < (size_t) n / sizeof(key_serial_t); i++) {
+                _cleanup_free_ char *info = NULL;
+                if (keyctl_describe_alloc(ids[i], &info) < 0)
+                        continue;
+                if (strstr(info, part1) && strstr(info, part2))
+                        found = found == 0 ? ids[i] : -1;
+        }
+        return found;
+}
+
+/* A rotated-away data key leaves the kernel keyring at once, not at its
+ * timeout (issue 10 item 5). */
+START_TEST(test_rotation_revokes_cached_keys) {
+        /* Entries there before: other vaults of root may cache keys too. */
+        _cleanup_free_ key_serial_t *before = NULL;
+        long n_before = keyctl_read_alloc(KEY_SPEC_USER_KEYRING, (void **) &before);
+        ck_assert_int_ge(n_before, 0);
+
+        _cleanup_(vault_freep) Vault *v = open_vault_mode(KEY_MODE_KEYFILE, 60);
+        OvError e = {};
+        add_slack_ok(v, "acme", "A", NULL, TOKEN_A);
+
+        /* This vault's entries are "orgvault:<scope>:org:acme:<id>:<fp>":
+         * its scope from the key-1 entry that is new. */
+        char scope[64] = "";
+        _cleanup_free_ key_serial_t *ids = NULL;
+        long n = keyctl_read_alloc(KEY_SPEC_USER_KEYRING, (void **) &ids);
+        ck_assert_int_ge(n, 0);
+        for (size_t i = 0; i < (size_t) n / sizeof(key_serial_t); i++) {
+                bool known = false;
+                for (size_t j = 0; j < (size_t) n_before / sizeof(key_serial_t); j++)
+                        known = known || before[j] == ids[i];
+                _cleanup_free_ char *info = NULL;
+                if (known || keyctl_describe_alloc(ids[i], &info) < 0)
+                        continue;
+                char *d = strstr(info, "orgvault:"), *k = strstr(info, ":org:acme:1:");
+                if (d && k && (size_t) (k - d) < sizeof scope)
+                        snprintf(scope, sizeof scope, "%.*s", (int) (k - d), d);
+        }
+        ck_assert_str_ne(scope, "");
+        key_serial_t old = keyring_entry(scope, ":org:acme:1:");
+        ck_assert_int_gt(old, 0);
+
+        ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+        assert_resolves_to(v, "acme", "a", TOKEN_A);
+        ck_assert_int_eq(keyring_entry(scope, ":org:acme:1:"), 0);
+        char byte;
+        ck_assert_int_lt(keyctl_read(old, &byte, 1), 0);        /* revoked, or gone */
+        ck_assert_int_gt(keyring_entry(scope, ":org:acme:2:"), 0);
+
+        ck_assert_int_eq(vault_seal(v, &e), 0);                  /* leave root's keyring clean */
+        ck_assert_int_eq(keyring_entry(scope, ":org:acme:"), 0);
+}
+END_TEST
+
 static unsigned events[3];
 static char last_event_id[OV_ID_MAX + 1];
 
@@ -1129,6 +1192,7 @@ static Suite *vault_suite(void) {
         tcase_add_test(tc, test_quarantine_through_vault);
         tcase_add_test(tc, test_sealed_passphrase_vault);
         tcase_add_test(tc, test_keyring_cache);
+        tcase_add_test(tc, test_rotation_revokes_cached_keys);
         tcase_add_test(tc, test_events);
         tcase_add_test(tc, test_index_used_on_next_open);
         tcase_add_test(tc, test_index_older_than_records);
