@@ -163,6 +163,49 @@ check "... the second line's key was there" grep -q '^key acme.ops-slack [0-9]' 
 check "... close removes the first line's key" gone acme.ops-slack.webhook_url
 check "... and the second line's" gone acme.ops-slack
 
+# --- su - and runuser -l, the real programs ---
+# Debian's /etc/pam.d/su and runuser-l with the module's two lines appended,
+# bind-mounted over the originals in a mount namespace of its own, so the
+# host's files never change (su - reads su-l, which includes su). The command
+# leaves a process of the session running (its pid in a file), so the keyring
+# outlives su: a key gone after su returns was removed by the module.
+mkdir -p "$OV_DIR/real" && chmod 0777 "$OV_DIR/real"
+for svc in su runuser-l; do
+        { cat "/etc/pam.d/$svc"
+          printf 'session optional pam_keyinit.so force revoke\nsession required %s credentials=acme.ops-slack.webhook_url %s\n' "$MODULE" "$BUS"
+        } >"$OV_DIR/real/$svc.pam"
+done
+REAL_JOB="d=$OV_DIR/real; keyctl pipe %user:orgvault:acme.ops-slack.webhook_url | sha256sum | cut -d' ' -f1 >\$d/sha
+keyctl search @s user orgvault:acme.ops-slack.webhook_url >\$d/serial
+sleep 60 </dev/null >/dev/null 2>&1 & echo \$! >\$d/holder"
+# real_session SERVICE CMD...: CMD (su or runuser) with that service file in place.
+real_session() {
+        local f=$1; shift
+        rm -f "$OV_DIR/real/sha" "$OV_DIR/real/serial" "$OV_DIR/real/holder"
+        unshare --mount --propagation private bash -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' _ \
+                "$OV_DIR/real/$f.pam" "/etc/pam.d/$f" "$@" </dev/null >/dev/null 2>>"$OV_DIR/real/err"
+}
+user_sees_serial() { as ovt-alertd keyctl describe "$1" >/dev/null 2>&1; }
+user_lost_serial() { [[ -n $1 ]] && ! user_sees_serial "$1"; }
+holder_alive() { [[ -s $OV_DIR/real/holder ]] && kill -0 "$(cat "$OV_DIR/real/holder")" 2>/dev/null; }
+for how in su runuser-l; do
+        if [[ $how == su ]]; then
+                real_session su su -s /bin/sh - ovt-alertd -c "$REAL_JOB"
+        else
+                real_session runuser-l runuser -l -s /bin/sh ovt-alertd -c "$REAL_JOB"
+        fi
+        check "$how: the session ran" test $? -eq 0
+        assert_eq "$how: keyctl pipe in the session gives the exact bytes (sha256)" "$(cat "$OV_DIR/real/sha" 2>/dev/null)" "$(sha "$OV_FAKE_SLACK")"
+        serial=$(cat "$OV_DIR/real/serial" 2>/dev/null)
+        check "$how: the session had the key" test -n "$serial"
+        check "$how: a process of the session still holds the keyring" holder_alive
+        check "$how: after it returns the user cannot see the key any more" user_lost_serial "$serial"
+        holder_alive && kill "$(cat "$OV_DIR/real/holder")"
+done
+check "su -: the grant is audited with the PAM service su-l (which includes su)" audit_has resolve ovt-alertd su-l ops-slack ok
+check "runuser -l: audited with runuser-l" audit_has resolve ovt-alertd runuser-l ops-slack ok
+check "the host's /etc/pam.d/su and runuser-l are untouched" bash -c '! grep -q pam_orgvault /etc/pam.d/su /etc/pam.d/runuser-l'
+
 # Without timeout= the keys do not expire.
 service ov-required required "credentials=acme.ops-slack.webhook_url" "$BUS"
 session ov-required ovt-alertd acme.ops-slack.webhook_url
