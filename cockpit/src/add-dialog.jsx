@@ -10,6 +10,8 @@
  * dialog closes, on success or cancel. Nothing of it reaches state, the
  * location or storage. */
 
+/* global cockpit */
+
 import React, { useEffect, useMemo, useRef, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -24,6 +26,8 @@ import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/
 
 import { ErrorAlert } from "./common.jsx";
 import * as vault from "./vault.js";
+
+const _ = cockpit.gettext;
 
 function TypeSelect({ types, value, onChange }) {
     const groups = useMemo(() => {
@@ -40,13 +44,13 @@ function TypeSelect({ types, value, onChange }) {
     }, [types]);
 
     return (
-        <FormSelect id="ov-add-type" value={value} onChange={(_ev, v) => onChange(v)} aria-label="Secret type">
-            <FormSelectOption isPlaceholder isDisabled value="" label="Choose a type" />
+        <FormSelect id="ov-add-type" value={value} onChange={(_ev, v) => onChange(v)} aria-label={_("Secret type")}>
+            <FormSelectOption isPlaceholder isDisabled value="" label={_("Choose a type")} />
             {groups.map(([label, list]) => (
                 <FormSelectOptionGroup key={label} label={label}>
                     {list.map(t => (
                         <FormSelectOption key={t.id} value={t.id}
-                                          label={`${t.name} — used by ${t.usedBy.join(", ") || "no feature"}`} />
+                                          label={cockpit.format(_("$0 — used by $1"), t.name, t.usedBy.join(", ") || _("no feature"))} />
                     ))}
                 </FormSelectOptionGroup>
             ))}
@@ -62,7 +66,7 @@ function FieldInput({ field, error, warnings, onInput, enumValue }) {
         input = (
             <FormSelect id={inputId} value={enumValue} validated={validated} aria-label={field.label}
                         onChange={(_ev, v) => onInput(field.id, v)}>
-                <FormSelectOption isPlaceholder value="" label={`Choose ${field.label}`} />
+                <FormSelectOption isPlaceholder value="" label={cockpit.format(_("Choose $0"), field.label)} />
                 {field.allowed.map(a => <FormSelectOption key={a} value={a} label={a} />)}
             </FormSelect>
         );
@@ -85,7 +89,7 @@ function FieldInput({ field, error, warnings, onInput, enumValue }) {
                         <HelperTextItem key={w} variant="warning" className="ov-field-warning">{w}</HelperTextItem>
                     ))}
                     <HelperTextItem className="ov-field-description">
-                        {field.description}{field.secret ? " Not shown again once saved." : ""}
+                        {field.description}{field.secret ? " " + _("Not shown again once saved.") : ""}
                     </HelperTextItem>
                 </HelperText>
             </FormHelperText>
@@ -162,7 +166,7 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
         const { "": general, ...byField } = parts;
         setFieldErrors(byField);
         if (general || Object.keys(byField).length === 0)
-            setError({ ...vault.explain(ex, org), title: "Check the values", todo: "Correct the marked fields and press Next again." });
+            setError({ ...vault.explain(ex, org), title: _("Check the values"), todo: _("Correct the marked fields and press Next again.") });
     };
 
     const next = async () => {
@@ -206,7 +210,7 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
         } catch (ex) {
             setBusy(false);
             if (vault.isError(ex, "NameExists"))
-                setNameError("Another secret of this organization has this name (names ignore case). Choose another.");
+                setNameError(_("Another secret of this organization has this name (names ignore case). Choose another."));
             else if (vault.isError(ex, "InvalidField")) {
                 setStep("fields");
                 showFieldError(ex);
@@ -222,36 +226,36 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
     return (
         <Modal id="ov-add-dialog" variant="medium" isOpen onClose={close} aria-labelledby="ov-add-title">
             <ModalHeader labelId="ov-add-title"
-                         title={step === "fields" ? "Add secret" : "Add secret: display name"}
+                         title={step === "fields" ? _("Add secret") : _("Add secret: display name")}
                          description={step === "fields"
-                             ? "Choose the type of credential and enter what it needs."
-                             : `A ${typeInfo?.name || type} for organization ${org}.`} />
+                             ? _("Choose the type of credential and enter what it needs.")
+                             : cockpit.format(_("A $0 for organization $1."), typeInfo?.name || type, org)} />
             <ModalBody>
                 {error && <ErrorAlert org={org} id="ov-add-error" error={error} />}
                 <Form id="ov-add-fields" className={step === "fields" ? "" : "ov-hidden"}
                       onSubmit={ev => { ev.preventDefault(); if (fields && !busy) next() }}>
-                    <FormGroup label="Type" isRequired fieldId="ov-add-type">
+                    <FormGroup label={_("Type")} isRequired fieldId="ov-add-type">
                         <TypeSelect types={types} value={type} onChange={setType} />
                     </FormGroup>
                     {notes.length > 0 && (
-                        <Alert variant="info" isInline isPlain title="About this type" id="ov-type-notes">
+                        <Alert variant="info" isInline isPlain title={_("About this type")} id="ov-type-notes">
                             {notes.map(n => <p key={n}>{n}</p>)}
                         </Alert>
                     )}
-                    {type && !fields && !error && <Spinner size="md" aria-label="Loading fields" />}
+                    {type && !fields && !error && <Spinner size="md" aria-label={_("Loading fields")} />}
                     {fields && fields.map(f => (
                         <FieldInput key={type + "/" + f.id} field={f} error={fieldErrors[f.id]}
                                     warnings={split.byField[f.id]} enumValue={enums[f.id] || ""} onInput={onInput} />
                     ))}
                     {warnings && split.general.length > 0 && (
-                        <Alert id="ov-add-warnings" variant="warning" isInline title="Check before going on">
+                        <Alert id="ov-add-warnings" variant="warning" isInline title={_("Check before going on")}>
                             {split.general.map(w => <p key={w}>{w}</p>)}
                         </Alert>
                     )}
                     {warnings && (
                         <HelperText id="ov-warnings-accept">
                             <HelperTextItem variant="warning">
-                                The daemon accepted the values with warnings. Correct them, or press Next again to go on.
+                                {_("The daemon accepted the values with warnings. Correct them, or press Next again to go on.")}
                             </HelperTextItem>
                         </HelperText>
                     )}
@@ -260,18 +264,18 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
                 {step === "name" && (
                     <Form id="ov-add-name-form" onSubmit={ev => { ev.preventDefault(); if (name.trim() && !busy) add() }}>
                         {warnings && (
-                            <Alert id="ov-add-name-warnings" variant="warning" isInline isPlain title="Accepted with warnings">
+                            <Alert id="ov-add-name-warnings" variant="warning" isInline isPlain title={_("Accepted with warnings")}>
                                 {warnings.map(w => <p key={w}>{w}</p>)}
                             </Alert>
                         )}
-                        <FormGroup label="Display name" isRequired fieldId="ov-add-name">
+                        <FormGroup label={_("Display name")} isRequired fieldId="ov-add-name">
                             <TextInput id="ov-add-name" value={name} validated={nameError ? "error" : "default"}
                                        onChange={(_ev, v) => { setName(v); setNameError("") }} autoFocus />
                             <FormHelperText>
                                 <HelperText>
                                     {nameError
                                         ? <HelperTextItem variant="error" id="ov-add-name-error">{nameError}</HelperTextItem>
-                                        : <HelperTextItem>How the secret appears in lists and pickers, e.g. "Ops Slack".</HelperTextItem>}
+                                        : <HelperTextItem>{_("How the secret appears in lists and pickers, e.g. \"Ops Slack\".")}</HelperTextItem>}
                                 </HelperText>
                             </FormHelperText>
                         </FormGroup>
@@ -283,22 +287,22 @@ export function AddSecretDialog({ org, types, onClose, onAdded }) {
                     ? (
                         <Button id="ov-add-next" variant="primary" isDisabled={!fields || busy} isLoading={busy}
                                 onClick={next}>
-                            Next
+                            {_("Next")}
                         </Button>
                     )
                     : (
                         <>
                             <Button id="ov-add-submit" variant="primary" isDisabled={!name.trim() || busy}
                                     isLoading={busy} onClick={add}>
-                                Add
+                                {_("Add")}
                             </Button>
                             <Button id="ov-add-back" variant="secondary" isDisabled={busy}
                                     onClick={() => { setStep("fields"); setWarnings(null) }}>
-                                Back
+                                {_("Back")}
                             </Button>
                         </>
                     )}
-                <Button id="ov-add-cancel" variant="link" onClick={close}>Cancel</Button>
+                <Button id="ov-add-cancel" variant="link" onClick={close}>{_("Cancel")}</Button>
             </ModalFooter>
         </Modal>
     );

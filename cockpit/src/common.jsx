@@ -2,11 +2,15 @@
 /* What the page and the picker share: the caller's orgs, the live list of an
  * org's secrets, the types, the org selector and the error alert. */
 
+/* global cockpit */
+
 import React, { useCallback, useEffect, useRef, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { FormSelect, FormSelectOption } from "@patternfly/react-core/dist/esm/components/FormSelect/index.js";
 
 import * as vault from "./vault.js";
+
+const _ = cockpit.gettext;
 
 /* A failed call as Cockpit pages show one: a danger alert with the daemon's
  * message and what to do next. */
@@ -89,11 +93,11 @@ export function useTypes(feature = "") {
 
 export function OrgSelector({ orgs, org, setOrg }) {
     if (!orgs || orgs.length < 2)
-        return <span className="ov-org">Organization <span id="ov-org-name" className="ov-org-name">{org}</span></span>;
+        return <span className="ov-org">{_("Organization")} <span id="ov-org-name" className="ov-org-name">{org}</span></span>;
     return (
-        <FormSelect id="ov-org-select" aria-label="Organization" value={org}
+        <FormSelect id="ov-org-select" aria-label={_("Organization")} value={org}
                     onChange={(_ev, v) => setOrg(v)}>
-            {orgs.map(o => <FormSelectOption key={o.org} value={o.org} label={`${o.org} (${o.role})`} />)}
+            {orgs.map(o => <FormSelectOption key={o.org} value={o.org} label={cockpit.format(_("$0 ($1)"), o.org, o.role)} />)}
         </FormSelect>
     );
 }

@@ -4,6 +4,8 @@
  * confirmation before the page asks the daemon to delete it anyway (force);
  * without it the daemon refuses with InUse, and so does this dialog. */
 
+/* global cockpit */
+
 import React, { useEffect, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -14,6 +16,8 @@ import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/inde
 
 import { ErrorAlert } from "./common.jsx";
 import * as vault from "./vault.js";
+
+const _ = cockpit.gettext;
 
 export function DeleteSecretDialog({ org, secret, typeName, onClose }) {
     const [refs, setRefs] = useState(null);
@@ -46,35 +50,36 @@ export function DeleteSecretDialog({ org, secret, typeName, onClose }) {
     return (
         <Modal id="ov-delete-dialog" variant="small" isOpen onClose={onClose} aria-labelledby="ov-delete-title">
             <ModalHeader labelId="ov-delete-title" titleIconVariant="warning"
-                         title={`Delete secret "${secret.name}"?`} />
+                         title={cockpit.format(_("Delete secret \"$0\"?"), secret.name)} />
             <ModalBody>
                 {error && <ErrorAlert org={org} id="ov-delete-error" error={error} />}
                 <p id="ov-delete-text">
-                    The {typeName} "{secret.name}" of organization {org} will be deleted: it moves to the
-                    organization's trash, from which an administrator can restore it (orgvaultctl restore) until it
-                    is purged (after 30 days by default).
+                    {cockpit.format(_("The $0 \"$1\" of organization $2 will be deleted: it moves to the organization's trash, from which an administrator can restore it (orgvaultctl restore) until it is purged (after 30 days by default)."),
+                                    typeName, secret.name, org)}
                 </p>
-                {!refs && !error && <Spinner size="md" aria-label="Loading references" />}
+                {!refs && !error && <Spinner size="md" aria-label={_("Loading references")} />}
                 {inUse && (
                     <>
                         <Alert id="ov-delete-in-use" variant="warning" isInline
-                               title={`Used by ${refs.length} ${refs.length === 1 ? "feature" : "features"}: they will stop working`}>
+                               title={cockpit.format(cockpit.ngettext("Used by $0 feature: it will stop working",
+                                                                      "Used by $0 features: they will stop working",
+                                                                      refs.length), refs.length)}>
                             <List id="ov-delete-refs">
                                 {refs.map(r => <ListItem key={r.feature + "\0" + r.target}>{r.feature}: {r.target}</ListItem>)}
                             </List>
-                            <p>Point them at another secret first, or delete anyway.</p>
+                            <p>{_("Point them at another secret first, or delete anyway.")}</p>
                         </Alert>
                         <Checkbox id="ov-delete-force" isChecked={confirmed} onChange={(_ev, v) => setConfirmed(v)}
-                                  label="Delete anyway: I understand that these features will stop working" />
+                                  label={_("Delete anyway: I understand that these features will stop working")} />
                     </>
                 )}
             </ModalBody>
             <ModalFooter>
                 <Button id="ov-delete-confirm" variant="danger" isLoading={busy}
                         isDisabled={!refs || busy || (inUse && !confirmed)} onClick={remove}>
-                    {inUse ? "Delete anyway" : "Delete"}
+                    {inUse ? _("Delete anyway") : _("Delete")}
                 </Button>
-                <Button id="ov-delete-cancel" variant="link" onClick={onClose}>Cancel</Button>
+                <Button id="ov-delete-cancel" variant="link" onClick={onClose}>{_("Cancel")}</Button>
             </ModalFooter>
         </Modal>
     );

@@ -21,6 +21,8 @@ import { SecretsTable } from "./secrets-table.jsx";
 import { AddSecretDialog } from "./add-dialog.jsx";
 import * as vault from "./vault.js";
 
+const _ = cockpit.gettext;
+
 export const PICKED_MESSAGE = "orgvault-secret-picked";
 
 /* Same origin only: every Cockpit package is served from the same origin, so
@@ -60,8 +62,8 @@ export function PickerPage({ feature, org: wantedOrg }) {
 
     if (!feature)
         return (
-            <EmptyState id="ov-picker-no-feature" titleText="No feature given" headingLevel="h2">
-                <EmptyStateBody>Open the picker as #/pick?feature=&lt;feature&gt;, e.g. #/pick?feature=alerts.</EmptyStateBody>
+            <EmptyState id="ov-picker-no-feature" titleText={_("No feature given")} headingLevel="h2">
+                <EmptyStateBody>{_("Open the picker as #/pick?feature=<feature>, e.g. #/pick?feature=alerts.")}</EmptyStateBody>
             </EmptyState>
         );
 
@@ -70,43 +72,43 @@ export function PickerPage({ feature, org: wantedOrg }) {
     return (
         <Page className="pf-m-no-sidebar" id="ov-picker">
             <PageSection>
-                <Content component="h2">Choose a secret for {feature}</Content>
+                <Content component="h2">{cockpit.format(_("Choose a secret for $0"), feature)}</Content>
                 <Content component="p" id="ov-picker-types">
                     {types && types.length > 0
-                        ? `Types ${feature} uses: ${types.map(t => t.name).join(", ")}.`
-                        : (types ? `No secret type is used by ${feature}.` : "")}
+                        ? cockpit.format(_("Types $0 uses: $1."), feature, types.map(t => t.name).join(", "))
+                        : (types ? cockpit.format(_("No secret type is used by $0."), feature) : "")}
                 </Content>
                 <Toolbar>
                     <ToolbarContent>
                         <ToolbarItem alignSelf="center"><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
                         <ToolbarItem>
-                            <SearchInput id="ov-search" aria-label="Search by name" placeholder="Search by name"
+                            <SearchInput id="ov-search" aria-label={_("Search by name")} placeholder={_("Search by name")}
                                          value={search} onChange={(_ev, v) => setSearch(v)} onClear={() => setSearch("")} />
                         </ToolbarItem>
                         {role === "admin" && types && types.length > 0 && (
                             <ToolbarItem>
-                                <Button id="ov-picker-add" variant="secondary" onClick={() => setAdding(true)}>Add new</Button>
+                                <Button id="ov-picker-add" variant="secondary" onClick={() => setAdding(true)}>{_("Add new")}</Button>
                             </ToolbarItem>
                         )}
                     </ToolbarContent>
                 </Toolbar>
                 {err && <ErrorAlert org={org} id="ov-picker-error" error={err} />}
-                {loading && !err && <Spinner size="lg" aria-label="Loading" />}
+                {loading && !err && <Spinner size="lg" aria-label={_("Loading")} />}
                 {!loading && secrets && (
                     <SecretsTable org={org} secrets={secrets} typeNames={typeNames} generation={generation}
                                   isAdmin={false} select={{ selected: selected?.id, onSelect: setSelected }}
                                   emptyText={role === "admin"
-                                      ? `No secret ${feature} can use yet. Add new creates one.`
-                                      : `No secret ${feature} can use yet. Ask an administrator to add one.`} />
+                                      ? cockpit.format(_("No secret $0 can use yet. Add new creates one."), feature)
+                                      : cockpit.format(_("No secret $0 can use yet. Ask an administrator to add one."), feature)} />
                 )}
                 <div className="ov-picker-actions">
                     <Button id="ov-picker-choose" variant="primary" isDisabled={!selected}
                             onClick={() => choose(selected)}>
-                        Use this secret
+                        {_("Use this secret")}
                     </Button>
-                    <Button id="ov-picker-cancel" variant="link" onClick={cancel}>Cancel</Button>
+                    <Button id="ov-picker-cancel" variant="link" onClick={cancel}>{_("Cancel")}</Button>
                 </div>
-                {picked && <p id="ov-picker-picked" className="ov-muted">Chose "{picked.name}" ({org}/{picked.id}).</p>}
+                {picked && <p id="ov-picker-picked" className="ov-muted">{cockpit.format(_("Chose \"$0\" ($1/$2)."), picked.name, org, picked.id)}</p>}
             </PageSection>
             {adding && (
                 <AddSecretDialog org={org} types={types} onClose={() => setAdding(false)}

@@ -21,6 +21,8 @@ import { AddSecretDialog } from "./add-dialog.jsx";
 import { DeleteSecretDialog } from "./delete-dialog.jsx";
 import * as vault from "./vault.js";
 
+const _ = cockpit.gettext;
+
 export function SecretsPage({ org: wantedOrg }) {
     const { orgs, org, setOrg, role, error: orgsError } = useOrgs(wantedOrg);
     const [search, setSearch] = useState("");
@@ -50,31 +52,29 @@ export function SecretsPage({ org: wantedOrg }) {
         body = <ErrorAlert id="ov-page-error" error={orgsError} isInline={false} />;
     else if (orgs && orgs.length === 0)
         body = (
-            <EmptyState id="ov-no-orgs" titleText="No organizations" headingLevel="h2">
+            <EmptyState id="ov-no-orgs" titleText={_("No organizations")} headingLevel="h2">
                 <EmptyStateBody>
-                    Your account has no role in any organization. An administrator can add you as a member
-                    in /etc/orgvault/orgs.d/&lt;org&gt;.json.
+                    {_("Your account has no role in any organization. An administrator can add you as a member in /etc/orgvault/orgs.d/<org>.json.")}
                 </EmptyStateBody>
             </EmptyState>
         );
     else if (!orgs || (!secrets && !error))
-        body = <EmptyState titleText="Loading" headingLevel="h2" icon={Spinner} />;
+        body = <EmptyState titleText={_("Loading")} headingLevel="h2" icon={Spinner} />;
     else
         body = (
             <>
                 {sealed && (
-                    <Alert id="ov-sealed" variant="warning" isInline title="The vault is sealed">
-                        Secrets can be listed, but not added or handed to services until an administrator
-                        unseals the vault (orgvaultctl unseal).
+                    <Alert id="ov-sealed" variant="warning" isInline title={_("The vault is sealed")}>
+                        {_("Secrets can be listed, but not added or handed to services until an administrator unseals the vault (orgvaultctl unseal).")}
                     </Alert>
                 )}
                 {error && <ErrorAlert org={org} id="ov-list-error" error={error} />}
                 {secrets && (
                     <SecretsTable org={org} secrets={secrets} typeNames={typeNames} generation={generation}
                                   isAdmin={isAdmin} onDelete={setDeleting}
-                                  emptyText={settled ? `No secret's name contains "${settled}".`
-                                      : (isAdmin ? "No secrets yet. Add one to use it in features."
-                                          : "No secrets yet. An administrator of the organization can add them.")} />
+                                  emptyText={settled ? cockpit.format(_("No secret's name contains \"$0\"."), settled)
+                                      : (isAdmin ? _("No secrets yet. Add one to use it in features.")
+                                          : _("No secrets yet. An administrator of the organization can add them."))} />
                 )}
             </>
         );
@@ -82,10 +82,9 @@ export function SecretsPage({ org: wantedOrg }) {
     return (
         <Page className="pf-m-no-sidebar" id="ov-secrets-page">
             <PageSection>
-                <Content component="h1">Secrets</Content>
+                <Content component="h1">{_("Secrets")}</Content>
                 <Content component="p">
-                    API keys, webhook URLs and other credentials that features of this organization use.
-                    A saved value is stored encrypted and is never shown again.
+                    {_("API keys, webhook URLs and other credentials that features of this organization use. A saved value is stored encrypted and is never shown again.")}
                 </Content>
             </PageSection>
             <PageSection>
@@ -95,14 +94,14 @@ export function SecretsPage({ org: wantedOrg }) {
                             <ToolbarContent>
                                 <ToolbarItem alignSelf="center"><OrgSelector orgs={orgs} org={org} setOrg={setOrg} /></ToolbarItem>
                                 <ToolbarItem>
-                                    <SearchInput id="ov-search" aria-label="Search by name" placeholder="Search by name"
+                                    <SearchInput id="ov-search" aria-label={_("Search by name")} placeholder={_("Search by name")}
                                                  value={search} onChange={(_ev, v) => setSearch(v)}
                                                  onClear={() => setSearch("")} />
                                 </ToolbarItem>
                                 {isAdmin && (
                                     <ToolbarItem align={{ default: "alignEnd" }}>
                                         <Button id="ov-add" variant="primary" onClick={() => setAdding(true)}>
-                                            Add secret
+                                            {_("Add secret")}
                                         </Button>
                                     </ToolbarItem>
                                 )}

@@ -2,6 +2,8 @@
 /* The table of an org's secrets. Each row expands into its details (never a
  * value); admins get a trash icon per row; the picker gets a radio per row. */
 
+/* global cockpit */
+
 import React, { useEffect, useState } from "react";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import {
@@ -16,6 +18,8 @@ import TrashIcon from "@patternfly/react-icons/dist/esm/icons/trash-icon.js";
 import { ErrorAlert } from "./common.jsx";
 import * as vault from "./vault.js";
 
+const _ = cockpit.gettext;
+
 export function SecretDetails({ org, id, typeName, generation }) {
     const [meta, setMeta] = useState(null);
     const [error, setError] = useState(null);
@@ -27,48 +31,50 @@ export function SecretDetails({ org, id, typeName, generation }) {
     if (error)
         return <ErrorAlert org={org} error={error} />;
     if (!meta)
-        return <Spinner size="md" aria-label="Loading details" />;
+        return <Spinner size="md" aria-label={_("Loading details")} />;
     const refs = meta.References;
     return (
         <DescriptionList className="ov-details" isHorizontal isCompact data-details-for={id}>
             <DescriptionListGroup>
-                <DescriptionListTerm>Type</DescriptionListTerm>
+                <DescriptionListTerm>{_("Type")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="type">{typeName} ({meta.Type})</DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Id</DescriptionListTerm>
+                <DescriptionListTerm>{_("Id")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="id"><code>{meta.Id}</code></DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Created</DescriptionListTerm>
+                <DescriptionListTerm>{_("Created")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="created">{vault.localTime(meta.Created)}</DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Updated</DescriptionListTerm>
+                <DescriptionListTerm>{_("Updated")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="updated">{vault.localTime(meta.Updated)}</DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Version</DescriptionListTerm>
+                <DescriptionListTerm>{_("Version")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="version">{meta.Version}</DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Last used</DescriptionListTerm>
+                <DescriptionListTerm>{_("Last used")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="last-used">
                     {meta.LastUsed
-                        ? `${vault.localTime(meta.LastUsed)}${meta.LastUsedBy ? ` by ${meta.LastUsedBy}` : ""}`
-                        : "Never"}
+                        ? (meta.LastUsedBy
+                            ? cockpit.format(_("$0 by $1"), vault.localTime(meta.LastUsed), meta.LastUsedBy)
+                            : vault.localTime(meta.LastUsed))
+                        : _("Never")}
                 </DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
-                <DescriptionListTerm>Used by</DescriptionListTerm>
+                <DescriptionListTerm>{_("Used by")}</DescriptionListTerm>
                 <DescriptionListDescription data-field="references">
                     {refs.length === 0
-                        ? "No feature references this secret."
+                        ? _("No feature references this secret.")
                         : (
                             <List isPlain>
                                 {refs.map(r => (
                                     <ListItem key={r.feature + "\0" + r.target}>
-                                        {r.feature}: {r.target} <span className="ov-muted">(since {vault.localTime(r.created)})</span>
+                                        {r.feature}: {r.target} <span className="ov-muted">{cockpit.format(_("(since $0)"), vault.localTime(r.created))}</span>
                                     </ListItem>
                                 ))}
                             </List>
@@ -85,23 +91,23 @@ export function SecretsTable({ org, secrets, typeNames, generation, isAdmin, onD
 
     if (secrets.length === 0)
         return (
-            <EmptyState id="ov-empty" titleText="No secrets" headingLevel="h3" variant="sm">
+            <EmptyState id="ov-empty" titleText={_("No secrets")} headingLevel="h3" variant="sm">
                 <EmptyStateBody>{emptyText}</EmptyStateBody>
             </EmptyState>
         );
 
     const columns = (select ? 1 : 0) + 5 + (isAdmin && onDelete ? 1 : 0);
     return (
-        <Table id="ov-secrets" aria-label="Secrets" variant="compact">
+        <Table id="ov-secrets" aria-label={_("Secrets")} variant="compact">
             <Thead>
                 <Tr>
-                    {select && <Th screenReaderText="Select" />}
-                    <Th screenReaderText="Details" />
-                    <Th>Name</Th>
-                    <Th>Created</Th>
-                    <Th>Type</Th>
-                    <Th>Used by</Th>
-                    {isAdmin && onDelete && <Th screenReaderText="Actions" />}
+                    {select && <Th screenReaderText={_("Select")} />}
+                    <Th screenReaderText={_("Details")} />
+                    <Th>{_("Name")}</Th>
+                    <Th>{_("Created")}</Th>
+                    <Th>{_("Type")}</Th>
+                    <Th>{_("Used by")}</Th>
+                    {isAdmin && onDelete && <Th screenReaderText={_("Actions")} />}
                 </Tr>
             </Thead>
             {secrets.map((s, rowIndex) => {
@@ -125,13 +131,13 @@ export function SecretsTable({ org, secrets, typeNames, generation, isAdmin, onD
                                 expandId: "ov-expand-",
                                 rowLabeledBy: "ov-name-",
                             }} />
-                            <Td dataLabel="Name" className="ov-name" id={"ov-name-" + rowIndex}>{s.name}</Td>
-                            <Td dataLabel="Created" className="ov-created">{vault.localTime(s.created)}</Td>
-                            <Td dataLabel="Type" className="ov-type">{typeName}</Td>
-                            <Td dataLabel="Used by" className="ov-refs">{s.refs}</Td>
+                            <Td dataLabel={_("Name")} className="ov-name" id={"ov-name-" + rowIndex}>{s.name}</Td>
+                            <Td dataLabel={_("Created")} className="ov-created">{vault.localTime(s.created)}</Td>
+                            <Td dataLabel={_("Type")} className="ov-type">{typeName}</Td>
+                            <Td dataLabel={_("Used by")} className="ov-refs">{s.refs}</Td>
                             {isAdmin && onDelete && (
                                 <Td isActionCell>
-                                    <Button variant="plain" aria-label={`Delete ${s.name}`} className="ov-delete"
+                                    <Button variant="plain" aria-label={cockpit.format(_("Delete $0"), s.name)} className="ov-delete"
                                             icon={<TrashIcon />} onClick={() => onDelete(s)} />
                                 </Td>
                             )}

@@ -11,6 +11,8 @@ const PATH = "/io/orgvault/Vault1";
 const MANAGER = "io.orgvault.Vault1.Manager";
 const ERR = "io.orgvault.Vault1.Error.";
 
+const _ = cockpit.gettext;
+
 let client = null;
 
 export function bus() {
@@ -175,58 +177,58 @@ export function explain(ex, org) {
     const message = (ex && ex.message) || String(ex);
     const known = {
         "org.freedesktop.DBus.Error.AccessDenied": {
-            title: "Not permitted",
-            todo: "Your account has no role in this organization that allows this. " +
-                  "Ask an administrator of the organization to add you to its admins or members " +
-                  `(/etc/orgvault/orgs.d/${org || "<org>"}.json).`,
+            title: _("Not permitted"),
+            todo: cockpit.format(_("Your account has no role in this organization that allows this. " +
+                                   "Ask an administrator of the organization to add you to its admins or members " +
+                                   "(/etc/orgvault/orgs.d/$0.json)."), org || "<org>"),
         },
         [ERR + "Sealed"]: {
-            title: "The vault is sealed",
-            todo: "Its keys are locked away. An administrator must unseal it (orgvaultctl unseal) before secrets can be used or changed.",
+            title: _("The vault is sealed"),
+            todo: _("Its keys are locked away. An administrator must unseal it (orgvaultctl unseal) before secrets can be used or changed."),
         },
         [ERR + "StorageFailure"]: {
-            title: "The vault could not store this",
-            todo: "Nothing was changed. Check free disk space and the journal (journalctl -u orgvaultd), then try again.",
+            title: _("The vault could not store this"),
+            todo: _("Nothing was changed. Check free disk space and the journal (journalctl -u orgvaultd), then try again."),
         },
         [ERR + "NotFound"]: {
-            title: "The secret no longer exists",
-            todo: "Someone else may have deleted it; the list has been refreshed.",
+            title: _("The secret no longer exists"),
+            todo: _("Someone else may have deleted it; the list has been refreshed."),
         },
         [ERR + "NameExists"]: {
-            title: "That name is taken",
-            todo: "Another secret of this organization has this display name (names ignore case). Choose a different one.",
+            title: _("That name is taken"),
+            todo: _("Another secret of this organization has this display name (names ignore case). Choose a different one."),
         },
         [ERR + "InUse"]: {
-            title: "The secret is still in use",
-            todo: "Point those features at another secret first, or delete anyway.",
+            title: _("The secret is still in use"),
+            todo: _("Point those features at another secret first, or delete anyway."),
         },
         [ERR + "UnknownType"]: {
-            title: "Unknown secret type",
-            todo: "The type may have been removed from /etc/orgvault/types.d; reload the page.",
+            title: _("Unknown secret type"),
+            todo: _("The type may have been removed from /etc/orgvault/types.d; reload the page."),
         },
         "org.freedesktop.DBus.Error.ServiceUnknown": {
-            title: "orgvault is not available",
-            todo: "The orgvault service is not installed on this system, or its D-Bus activation file is missing. " +
-                  "Install orgvault (meson install) and reload D-Bus (systemctl reload dbus).",
+            title: _("orgvault is not available"),
+            todo: _("The orgvault service is not installed on this system, or its D-Bus activation file is missing. " +
+                    "Install orgvault (meson install) and reload D-Bus (systemctl reload dbus)."),
         },
     };
     const k = known[name] ||
         (name.startsWith("org.freedesktop.DBus.Error.Spawn") || (ex && ex.problem === "not-found")
             ? known["org.freedesktop.DBus.Error.ServiceUnknown"]
             : (ex && ex.problem === "disconnected")
-                ? { title: "Disconnected", todo: "The connection to the server was lost. Reload the page to reconnect." }
-                : { title: "Something went wrong", todo: "Try again; if it persists, see the journal (journalctl -u orgvaultd)." });
+                ? { title: _("Disconnected"), todo: _("The connection to the server was lost. Reload the page to reconnect.") }
+                : { title: _("Something went wrong"), todo: _("Try again; if it persists, see the journal (journalctl -u orgvaultd).") });
     return { title: k.title, message, todo: k.todo, name };
 }
 
 export const CATEGORY_LABELS = {
-    notification: "Notification integrations",
-    ai: "AI providers",
-    telephony: "Telephony providers",
+    notification: _("Notification integrations"),
+    ai: _("AI providers"),
+    telephony: _("Telephony providers"),
 };
 
 export function categoryLabel(c) {
-    return CATEGORY_LABELS[c] || (c ? c.charAt(0).toUpperCase() + c.slice(1) : "Other");
+    return CATEGORY_LABELS[c] || (c ? c.charAt(0).toUpperCase() + c.slice(1) : _("Other"));
 }
 
 /* µs since the epoch → the browser's local date and time. */
