@@ -128,7 +128,8 @@ int vault_list_trash(Vault *v, const char *org, const Secret ***ret, size_t *ret
         const Secret **out = reallocarray(NULL, o->n_trash + 1, sizeof(Secret *));
         if (!out)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        memcpy(out, o->trash, o->n_trash * sizeof(Secret *));
+        if (o->n_trash > 0)     /* o->trash is NULL for an empty trash */
+                memcpy(out, o->trash, o->n_trash * sizeof(Secret *));
         *ret = out;
         *ret_n = o->n_trash;
         return 0;
