@@ -63,8 +63,8 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
                                     who, cfg->state_dir, cfg->state_dir, (double) cfg->lock_timeout_usec / 1e6);
         }
         if (v->lock_fd < 0)
-                return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "Cannot lock the state directory %s: %s",
-                                    cfg->state_dir, strerror(-v->lock_fd));
+                return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, v->lock_fd,
+                                          "Cannot lock the state directory %s: %m", cfg->state_dir);
         _cleanup_free_ char *store_error = NULL;
         r = store_open(cfg->store, v->state_fd, &v->store, &store_error);
         if (r == -ENOMEM)
