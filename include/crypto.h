@@ -64,6 +64,9 @@ int crypto_derive_passphrase_key(const char *passphrase, size_t len, const unsig
                                  unsigned long long opslimit, size_t memlimit, OvKey **ret);
 /* A verifier that proves a key without revealing it (keyed BLAKE2b). */
 int crypto_key_verifier(const OvKey *key, char **ret_b64);
+/* The org manifest's MAC (docs/FORMAT.md): BLAKE2b-256 of msg keyed with
+ * BLAKE2b-256("orgvault-manifest-key", key = data key); base64. */
+int crypto_manifest_mac(const OvKey *data_key, const void *msg, size_t len, char **ret_b64);
 /* Short hex fingerprint (16 hex chars) used to name keyring entries. */
 int crypto_key_fingerprint(const OvKey *key, char ret[17]);
 

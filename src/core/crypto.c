@@ -17,6 +17,7 @@
 #define ORGKEY_AD_LABEL "orgvault-orgkey"
 #define VERIFIER_MESSAGE "orgvault-verifier"
 #define FINGERPRINT_MESSAGE "orgvault-fingerprint"
+#define MANIFEST_KEY_MESSAGE "orgvault-manifest-key"
 
 /* label(15) + version(1) + 3 × (len(1) + 255) + key id(4), rounded up. */
 #define AD_MAX 1024
@@ -466,5 +467,23 @@ int crypto_key_fingerprint(const OvKey *key, char ret[17]) {
         crypto_generichash(fp, sizeof(fp), (const unsigned char *) FINGERPRINT_MESSAGE,
                            strlen(FINGERPRINT_MESSAGE), key->bytes, OV_KEY_BYTES);
         sodium_bin2hex(ret, 17, fp, 8);
+        return 0;
+}
+
+int crypto_manifest_mac(const OvKey *data_key, const void *msg, size_t len, char **ret_b64) {
+        unsigned char mac_key[32], mac[32];
+
+        if (!data_key || (!msg && len > 0) || !ret_b64)
+                return -EINVAL;
+        /* A key of its own (derived, never the data key itself), so a MAC
+         * can't be mistaken for anything the data key makes. */
+        crypto_generichash(mac_key, sizeof mac_key, (const unsigned char *) MANIFEST_KEY_MESSAGE,
+                           strlen(MANIFEST_KEY_MESSAGE), data_key->bytes, OV_KEY_BYTES);
+        crypto_generichash(mac, sizeof mac, msg, len, mac_key, sizeof mac_key);
+        sodium_memzero(mac_key, sizeof mac_key);
+        char *s = b64_encode(mac, sizeof mac);
+        if (!s)
+                return -ENOMEM;
+        *ret_b64 = s;
         return 0;
 }

@@ -257,6 +257,12 @@ static uint32_t org_sealing_key_id(const VaultOrg *o) {
         return o->keys.rotating_to ?: o->keys.current;
 }
 
+uint32_t org_sealing_key(const VaultOrg *o) { return org_sealing_key_id(o); }
+
+int org_data_key_get(Vault *v, VaultOrg *o, uint32_t id, const OvKey **ret, OvError *e) {
+        return org_data_key(v, o, id, ret, e);
+}
+
 static uint32_t org_next_key_id(const VaultOrg *o) {
         uint32_t max = 0;
         for (size_t i = 0; i < o->keys.n_keys; i++)
@@ -516,6 +522,12 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
                 if (r < 0)
                         return r;
         }
+
+        /* The manifest under the new key before the old keys go: else it
+         * could not be verified after the rotation. */
+        r = org_write_manifest(v, o, e);
+        if (r < 0)
+                return r;
 
         const OrgKeyEntry *entry = org_key_entry(o, to);
         OrgKeyEntry *kept = malloc(sizeof(OrgKeyEntry));

@@ -76,6 +76,15 @@ typedef struct StoreOps {
         int (*save_trashed)(Store *st, const char *org, const Secret *s);
         int (*load_trash)(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
 
+        /* The org manifest (docs/FORMAT.md, "Manifest"), a MAC'd document
+         * vault-manifest.c reads and writes whole: -ENOENT when absent,
+         * -EBADMSG when unusable; saving is durable. quarantine_record sets
+         * aside a record the manifest refuses (live, or with ->deleted the
+         * trash entry), where an admin can look at it. */
+        int (*load_manifest)(Store *st, const char *org, json_t **ret);
+        int (*save_manifest)(Store *st, const char *org, json_t *doc);
+        int (*quarantine_record)(Store *st, const char *org, const Secret *s, const char *reason);
+
         /* A load cache; losing it loses nothing. */
         int (*save_org_index)(Store *st, const char *org, Secret *const *by_id, size_t n);
 
@@ -142,6 +151,15 @@ static inline int store_op_save_trashed(Store *st, const char *org, const Secret
 static inline int store_op_load_trash(Store *st, const char *org, Secret ***ret, size_t *ret_n,
                                       unsigned *ret_quarantined) {
         return st->ops->load_trash(st, org, ret, ret_n, ret_quarantined);
+}
+static inline int store_op_load_manifest(Store *st, const char *org, json_t **ret) {
+        return st->ops->load_manifest(st, org, ret);
+}
+static inline int store_op_save_manifest(Store *st, const char *org, json_t *doc) {
+        return st->ops->save_manifest(st, org, doc);
+}
+static inline int store_op_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {
+        return st->ops->quarantine_record(st, org, s, reason);
 }
 static inline int store_op_list_orgs(Store *st, char ***ret) { return st->ops->list_orgs(st, ret); }
 static inline int store_op_count_secrets(Store *st, const char *org, unsigned *ret) {

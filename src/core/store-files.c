@@ -71,6 +71,18 @@ static int files_load_trash(Store *st, const char *org, Secret ***ret, size_t *r
         return store_load_trash(fd_of(st), org, ret, ret_n, ret_quarantined);
 }
 
+static int files_load_manifest(Store *st, const char *org, json_t **ret) {
+        return store_load_manifest(fd_of(st), org, ret);
+}
+
+static int files_save_manifest(Store *st, const char *org, json_t *doc) {
+        return store_save_manifest(fd_of(st), org, doc);
+}
+
+static int files_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {
+        return store_quarantine_record(fd_of(st), org, s, reason);
+}
+
 static int files_list_orgs(Store *st, char ***ret) { return store_list_orgs(fd_of(st), ret); }
 
 static int files_count_secrets(Store *st, const char *org, unsigned *ret) {
@@ -97,6 +109,9 @@ static const StoreOps files_ops = {
         .purge_trashed = files_purge_trashed,
         .save_trashed = files_save_trashed,
         .load_trash = files_load_trash,
+        .load_manifest = files_load_manifest,
+        .save_manifest = files_save_manifest,
+        .quarantine_record = files_quarantine_record,
         .list_orgs = files_list_orgs,
         .count_secrets = files_count_secrets,
         .count_quarantined = files_count_quarantined,

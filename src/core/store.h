@@ -46,6 +46,14 @@ int store_purge_trashed(int state_fd, const char *org, const char *id, uint64_t 
 int store_save_trashed(int state_fd, const char *org, const Secret *s);
 int store_load_trash(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
 
+/* The org manifest (orgs/<org>/manifest.json): -ENOENT when absent,
+ * -EBADMSG when not a JSON object; saving is durable. A record the
+ * manifest refuses goes to quarantine/ from where it lies (secrets/ or,
+ * with s->deleted, trash/). */
+int store_load_manifest(int state_fd, const char *org, json_t **ret);
+int store_save_manifest(int state_fd, const char *org, json_t *doc);
+int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason);
+
 /* The org's key document (org.json; its fields are org-keys.c's business):
  * -ENOENT when absent, -EBADMSG when it is not JSON. Saving is durable. */
 int store_load_org_keys(int state_fd, const char *org, json_t **ret);

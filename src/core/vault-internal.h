@@ -13,6 +13,14 @@
 #include "vault.h"
 
 typedef struct VaultCensus VaultCensus;
+/* One manifest entry: a record's id, created time and version; gone: purged. */
+typedef struct ManifestEntry {
+        char *id;
+        uint64_t created;
+        uint32_t version;
+        bool gone;
+        bool remembered;         /* not a record the org holds (purged or missing) */
+} ManifestEntry;
 
 typedef struct DataKey {
         uint32_t id;
@@ -35,6 +43,10 @@ typedef struct VaultOrg {
         bool index_dirty;        /* orgs/<org>/index does not match memory */
         Secret **trash;          /* deleted secrets, sorted by id, one per id */
         size_t n_trash;
+        ManifestEntry *gone;     /* purged records the manifest remembers */
+        size_t n_gone;
+        bool manifest_checked;   /* the records were checked against it */
+        bool manifest_dirty;     /* a write of it failed or waits for the keys */
 } VaultOrg;
 
 struct Vault {
@@ -89,6 +101,24 @@ int storage_error(OvError *e, int r, const char *what, const char *org, const ch
 int org_replace_value(Vault *v, VaultOrg *o, Secret *s, uint32_t key_id, char **nonce, char **ct,
                       const SecretOptions *opts, uint32_t *ret_version, OvError *e);
 
+/* vault-manifest.c: the org manifest */
+
+/* Writes the manifest of what the org holds now, MAC'd under its sealing
+ * key (strict: key rotation needs it before dropping the old key). */
+int org_write_manifest(Vault *v, VaultOrg *o, OvError *e);
+/* The same after a durable change: a failure is logged and retried. */
+void org_update_manifest(Vault *v, VaultOrg *o);
+/* Remembers a purged record, so a copy of it put back is refused. */
+void org_note_purged(Vault *v, VaultOrg *o, const Secret *s);
+/* The least `created` a new secret with this id may have: later than any
+ * earlier incarnation the org remembers (trash, purged), even if the clock
+ * went back, or a load would take the new one for a stale copy. */
+uint64_t org_first_created(const VaultOrg *o, const char *id);
+/* At load or unseal, with the keys: refuses (quarantines, logs) every
+ * record older than the manifest says; writes it when missing or behind. */
+void org_check_manifest(Vault *v, VaultOrg *o);
+void org_free_manifest(VaultOrg *o);
+
 /* vault-trash.c: the org's trash */
 
 /* Moves a live secret to the trash (durably first; it replaces an older
@@ -97,6 +127,8 @@ int org_trash_secret(Vault *v, VaultOrg *o, Secret *s, OvError *e);
 /* Purges entries deleted more than trash_days ago (logged). */
 void org_expire_trash(Vault *v, VaultOrg *o);
 void org_free_trash(VaultOrg *o);
+void org_trash_remove(VaultOrg *o, Secret *s);  /* from the trash array; does not free */
+
 /* vault-census.c: Status's counts, kept in memory */
 
 void census_free(VaultCensus *c);
@@ -134,3 +166,7 @@ int org_rotate_keys(Vault *v, VaultOrg *o, OvError *e);
  * rotation to the next try. */
 void org_resume_rotation(Vault *v, VaultOrg *o);
 void org_forget_data_keys(VaultOrg *o);         /* wipes the unwrapped keys */
+/* The unwrapped data key with this id (memory, keyring cache or org.json). */
+int org_data_key_get(Vault *v, VaultOrg *o, uint32_t id, const OvKey **ret, OvError *e);
+/* The key new values are sealed with (the rotation's target while one runs). */
+uint32_t org_sealing_key(const VaultOrg *o);

@@ -137,6 +137,7 @@ void org_free(VaultOrg *o) {
         free(o->by_id);
         free(o->by_name);
         org_free_trash(o);
+        org_free_manifest(o);
         org_keys_clear(&o->keys);
         free(o->keys_error);
         org_forget_data_keys(o);
@@ -238,6 +239,7 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
          * the one write a read path makes (vault.h). */
         org_resume_rotation(v, o);
         org_migrate_records(v, o);
+        org_check_manifest(v, o);
         org_expire_trash(v, o);
         *ret = TAKE_PTR(o);
         return 0;

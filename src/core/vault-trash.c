@@ -35,6 +35,14 @@ static Secret *trash_take(VaultOrg *o, size_t i) {
         return s;
 }
 
+void org_trash_remove(VaultOrg *o, Secret *s) {
+        for (size_t i = 0; i < o->n_trash; i++)
+                if (o->trash[i] == s) {
+                        (void) trash_take(o, i);
+                        return;
+                }
+}
+
 void org_free_trash(VaultOrg *o) {
         for (size_t i = 0; i < o->n_trash; i++)
                 secret_free(o->trash[i]);
@@ -80,6 +88,7 @@ void org_expire_trash(Vault *v, VaultOrg *o) {
         if (v->trash_days == 0)
                 return;
         uint64_t now = vault_now(v), age = (uint64_t) v->trash_days * USEC_PER_DAY;
+        bool purged = false;
         for (size_t i = 0; i < o->n_trash;) {
                 Secret *s = o->trash[i];
                 if (s->deleted + age > now) {
@@ -94,8 +103,12 @@ void org_expire_trash(Vault *v, VaultOrg *o) {
                 }
                 log_info("Org %s: purged %s from the trash (deleted more than %u days ago)", o->name, s->id,
                          v->trash_days);
+                org_note_purged(v, o, s);
                 secret_free(trash_take(o, i));
+                purged = true;
         }
+        if (purged)
+                org_update_manifest(v, o);
 }
 
 /* The org with its trash aged: every trash call sees only live entries. */
@@ -179,6 +192,8 @@ int vault_purge(Vault *v, const char *org, const char *id, OvError *e) {
         r = store_op_purge_trashed(v->store, o->name, o->trash[i]);
         if (r < 0 && r != -ENOENT)
                 return storage_error(e, r, "purge from the trash", org, id);
+        org_note_purged(v, o, o->trash[i]);
         secret_free(trash_take(o, i));
+        org_update_manifest(v, o);
         return 0;
 }

@@ -131,6 +131,7 @@ int vault_rollback(Vault *v, const char *org, const char *id, uint32_t version, 
         r = org_replace_value(v, o, s, key_id, &nonce, &ct, &(SecretOptions) { .set_by = by }, ret_version, e);
         if (r < 0)
                 return r;
+        org_update_manifest(v, o);
         if (v->event_cb)
                 v->event_cb(v, VAULT_SECRET_CHANGED, o->name, s, v->event_userdata);
         return 0;

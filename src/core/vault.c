@@ -144,6 +144,10 @@ int vault_unseal(Vault *v, const char *passphrase, size_t len, OvError *e) {
         for (size_t i = 0; i < v->n_orgs; i++) {
                 org_resume_rotation(v, v->orgs[i]);
                 org_migrate_records(v, v->orgs[i]);
+                if (!v->orgs[i]->manifest_checked)
+                        org_check_manifest(v, v->orgs[i]);
+                else if (v->orgs[i]->manifest_dirty)
+                        org_update_manifest(v, v->orgs[i]);
         }
         return 0;
 }
@@ -431,6 +435,9 @@ int vault_add_with(Vault *v, const char *org, const char *type, const char *name
         if (r < 0 || !(s->name = strdup(name)) || !(s->type = strdup(t->id)))
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         s->created = s->updated = s->value_set = now_usec();
+        uint64_t first = org_first_created(o, s->id);
+        if (s->created < first)
+                s->created = s->updated = s->value_set = first;
         s->version = 1;
         s->value_by = strdup(opts && opts->set_by ? opts->set_by : "");
         if (!s->value_by)
@@ -452,6 +459,7 @@ int vault_add_with(Vault *v, const char *org, const char *type, const char *name
                 *ret_warnings = TAKE_PTR(warnings);
         Secret *added = TAKE_PTR(s);
         org_insert(o, added);
+        org_update_manifest(v, o);
         emit(v, VAULT_SECRET_ADDED, o, added);
         return 0;
 }
@@ -519,6 +527,7 @@ int vault_update_with(Vault *v, const char *org, const char *id, json_t *fields,
         r = org_replace_value(v, o, s, key_id, &nonce, &ct, opts, ret_version, e);
         if (r < 0)
                 return r;
+        org_update_manifest(v, o);
         if (ret_warnings)
                 *ret_warnings = TAKE_PTR(warnings);
         emit(v, VAULT_SECRET_CHANGED, o, s);

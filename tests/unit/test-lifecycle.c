@@ -465,6 +465,9 @@ START_TEST(test_format_1_migrates) {
                 "updated", (json_int_t) 1700000000000001, "version", 4, "references", "value", "alg",
                 "xchacha20poly1305-ietf", "key_id", 1, "nonce", nonce, "ciphertext", ct);
         write_record("orgs/acme/secrets/old.json", v1);
+        /* State from before format 2 has no manifest either. */
+        _cleanup_free_ char *manifest = strdup_printf("%s/orgs/acme/manifest.json", state_dir);
+        ck_assert_int_eq(unlink(manifest), 0);
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 const Secret *s = NULL;
@@ -541,6 +544,187 @@ START_TEST(test_expiry_and_due) {
 }
 END_TEST
 
+static void copy_file(const char *from_rel, const char *to_rel) {
+        _cleanup_free_ char *cmd = strdup_printf("cp -p %s/%s %s/%s", state_dir, from_rel, state_dir, to_rel);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static unsigned quarantined(void) { return (unsigned) files_in("quarantine"); }
+
+/* The attack the manifest is for: an older record file copied back (from a
+ * backup, by someone with write access to the state dir) opens fine on its
+ * own, its AD matching its own version. It is refused, quarantined and
+ * reported; the current value is never replaced by the stale one. */
+START_TEST(test_copied_back_record_refused) {
+        OvError e = {};
+        char token[25];
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+                update_token(v, "hook", 'b');
+        }
+        copy_file("orgs/acme/secrets/hook.json", "hook-v2.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                update_token(v, "hook", 'c');
+        }
+        copy_file("hook-v2.json", "orgs/acme/secrets/hook.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                char *json = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(quarantined(), 1);
+                VaultStatus st;
+                ck_assert_int_eq(vault_status(v, &st), 0);
+                ck_assert_uint_eq(st.quarantined, 1);
+        }
+        /* The manifest still remembers version 3: the same stale copy put
+         * back again is refused again. */
+        copy_file("hook-v2.json", "orgs/acme/secrets/hook.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(quarantined(), 2);
+        }
+        /* Putting the current record back (what an admin does from the
+         * quarantine or a fresh backup) is accepted again. */
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Other", "other", TOKEN_A);
+                update_token(v, "other", 'd');
+                update_token(v, "other", 'e');
+        }
+        token_of('e', token);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                assert_resolves_to(v, "other", token);
+        }
+}
+END_TEST
+
+START_TEST(test_copied_back_purged_and_reincarnated) {
+        OvError e = {};
+        _cleanup_strv_free_ char **broken = NULL;
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "X", "x", TOKEN_A);
+                add_slack(v, "Binned", "binned", TOKEN_A);
+        }
+        copy_file("orgs/acme/secrets/x.json", "x-first.json");
+        copy_file("orgs/acme/secrets/binned.json", "binned.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                ck_assert_int_eq(vault_delete(v, "acme", "x", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_purge(v, "acme", "x", &e), 0);
+                ck_assert_int_eq(vault_delete(v, "acme", "binned", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_purge(v, "acme", "binned", &e), 0);
+                add_slack(v, "X again", "x", TOKEN_B);          /* a new secret under the same id */
+        }
+        /* The purged first x over the new one, and a purged record put back. */
+        copy_file("x-first.json", "orgs/acme/secrets/x.json");
+        copy_file("binned.json", "orgs/acme/secrets/binned.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "x", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(vault_get(v, "acme", "binned", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(quarantined(), 2);
+        }
+}
+END_TEST
+
+START_TEST(test_stale_trash_entry_refused) {
+        OvError e = {};
+        _cleanup_strv_free_ char **broken = NULL;
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+        }
+        copy_file("orgs/acme/secrets/hook.json", "hook-v1.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                update_token(v, "hook", 'b');
+                ck_assert_int_eq(vault_delete(v, "acme", "hook", false, &broken, &e), 0);
+        }
+        _cleanup_free_ char *cmd = strdup_printf("cd %s/orgs/acme/trash && cp -p ../../../hook-v1.json $(ls)", state_dir);
+        ck_assert_int_eq(system(cmd), 0);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                ck_assert_uint_eq(trash_count(v), 0);
+                ck_assert_int_eq(vault_restore(v, "acme", "hook", &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(quarantined(), 1);
+        }
+}
+END_TEST
+
+/* A crash between a record's write and the manifest's leaves the record
+ * newer than the manifest: accepted, and written into it. */
+START_TEST(test_record_newer_than_manifest_accepted) {
+        char token[25];
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+        }
+        copy_file("orgs/acme/manifest.json", "manifest-old.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                update_token(v, "hook", 'b');
+                add_slack(v, "New", "new", TOKEN_B);
+        }
+        copy_file("manifest-old.json", "orgs/acme/manifest.json");
+        token_of('b', token);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                assert_resolves_to(v, "hook", token);
+                assert_resolves_to(v, "new", TOKEN_B);
+                ck_assert_uint_eq(quarantined(), 0);
+        }
+        _cleanup_json_ json_t *m = read_record("orgs/acme/manifest.json");
+        ck_assert_uint_eq(json_array_size(json_object_get(m, "secrets")), 2);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(m, "secrets"), 0), "version")), 2);
+}
+END_TEST
+
+/* A manifest edited without the key fails its MAC: reported, nothing
+ * refused on its word, and a true one written. Rotation moves its MAC to
+ * the new key before the old key goes. */
+START_TEST(test_manifest_mac_and_rotation) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+        }
+        _cleanup_json_ json_t *m = read_record("orgs/acme/manifest.json");
+        json_t *entry = json_array_get(json_object_get(m, "secrets"), 0);
+        json_object_set_new(entry, "version", json_integer(9));     /* would refuse version 1 */
+        write_record("orgs/acme/manifest.json", m);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                assert_resolves_to(v, "hook", TOKEN_A);
+                ck_assert_uint_eq(quarantined(), 0);
+                update_token(v, "hook", 'b');
+        }
+        copy_file("orgs/acme/secrets/hook.json", "hook-v2.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                update_token(v, "hook", 'c');
+                ck_assert_int_eq(vault_rotate_keys(v, "acme", &e), 0);
+        }
+        _cleanup_json_ json_t *after = read_record("orgs/acme/manifest.json");
+        ck_assert_int_eq(json_integer_value(json_object_get(after, "key_id")), 2);
+        copy_file("hook-v2.json", "orgs/acme/secrets/hook.json");   /* key 1 is gone: it does not even open */
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(quarantined(), 1);
+        }
+}
+END_TEST
+
 static Suite *lifecycle_suite(void) {
         Suite *s = suite_create("lifecycle");
         TCase *tc = tcase_create("trash");
@@ -557,6 +741,11 @@ static Suite *lifecycle_suite(void) {
         tcase_add_test(tc, test_rotation_reseals_versions);
         tcase_add_test(tc, test_format_1_migrates);
         tcase_add_test(tc, test_expiry_and_due);
+        tcase_add_test(tc, test_copied_back_record_refused);
+        tcase_add_test(tc, test_copied_back_purged_and_reincarnated);
+        tcase_add_test(tc, test_stale_trash_entry_refused);
+        tcase_add_test(tc, test_record_newer_than_manifest_accepted);
+        tcase_add_test(tc, test_manifest_mac_and_rotation);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The files backend's org manifest, orgs/<org>/manifest.json (its fields
+ * are vault-manifest.c's business, docs/FORMAT.md), and the quarantine of a
+ * record the manifest refuses, live or in the trash. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+#define MANIFEST_FILE_MAX (64 * 1024 * 1024)
+
+int store_load_manifest(int state_fd, const char *org, json_t **ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len = 0;
+
+        if (!org_name_valid(org))
+                return -EINVAL;
+        path = strdup_printf("orgs/%s/manifest.json", org);
+        if (!path)
+                return -ENOMEM;
+        int r = read_file_at(state_fd, path, MANIFEST_FILE_MAX, &text, &len);
+        if (r < 0)
+                return r;
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+int store_save_manifest(int state_fd, const char *org, json_t *doc) {
+        if (!org_name_valid(org))
+                return -EINVAL;
+        _cleanup_free_ char *path = strdup_printf("orgs/%s/manifest.json", org);
+        if (!path)
+                return -ENOMEM;
+        return write_json_atomic_at(state_fd, path, doc, 0600);
+}
+
+int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason) {
+        if (!org_name_valid(org) || !secret_id_valid(s->id))
+                return -EINVAL;
+        if (!s->deleted) {
+                _cleanup_free_ char *name = strdup_printf("%s.json", s->id);
+                return name ? store_quarantine(state_fd, org, name, reason) : -ENOMEM;
+        }
+        _cleanup_free_ char *src = strdup_printf("orgs/%s/trash/%s.%" PRIu64 ".json", org, s->id, s->deleted);
+        _cleanup_free_ char *dst = strdup_printf("quarantine/%s.trash.%s.%" PRIu64 ".json.%" PRIu64, org, s->id,
+                                                 s->deleted, now_usec());
+        _cleanup_free_ char *dir = strdup_printf("orgs/%s/trash", org);
+        if (!src || !dst || !dir)
+                return -ENOMEM;
+        if (renameat(state_fd, src, state_fd, dst) < 0)
+                return -errno;
+        log_warning("Quarantined trash entry %s as %s: %s", src, dst, reason);
+        int r = fsync_dir_at(state_fd, "quarantine");
+        return r < 0 ? r : fsync_dir_at(state_fd, dir);
+}

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The org manifest (docs/FORMAT.md, "Manifest"): every record the org has
+ * (live, in the trash, or purged) with its created time and version, MAC'd
+ * with a key derived from the org's data key. Each record is sealed with
+ * its own version in the AD, so a record copied back from an older backup
+ * opens fine on its own; the manifest is what says it is stale: a load
+ * refuses (quarantines and reports) a record older than the manifest says.
+ * The manifest is written after the record, so a crash in between leaves a
+ * record newer than the manifest, which is accepted and written in. */
+
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "vault-internal.h"
+
+#define MANIFEST_FORMAT 2
+#define MANIFEST_LABEL "orgvault-manifest"
+
+void org_free_manifest(VaultOrg *o) {
+        for (size_t i = 0; i < o->n_gone; i++)
+                free(o->gone[i].id);
+        free(o->gone);
+        o->gone = NULL;
+        o->n_gone = 0;
+}
+
+static int entry_cmp(const void *a, const void *b) {
+        const ManifestEntry *x = a, *y = b;
+        int c = strcmp(x->id, y->id);
+        if (c != 0)
+                return c;
+        return x->created < y->created ? -1 : x->created > y->created;
+}
+
+/* Every entry the manifest must hold now, sorted (ids borrowed): the
+ * records, then what the org remembers of records it no longer has (purged,
+ * or missing), unless a record of that incarnation is back. */
+static int collect(const VaultOrg *o, ManifestEntry **ret, size_t *ret_n) {
+        size_t n = 0, size = o->n + o->n_trash + o->n_gone;
+        ManifestEntry *a = calloc(size + 1, sizeof(ManifestEntry));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->n; i++)
+                a[n++] = (ManifestEntry) { o->by_id[i]->id, o->by_id[i]->created, o->by_id[i]->version, false, false };
+        for (size_t i = 0; i < o->n_trash; i++)
+                a[n++] = (ManifestEntry) { o->trash[i]->id, o->trash[i]->created, o->trash[i]->version, false, false };
+        for (size_t i = 0; i < o->n_gone; i++)
+                a[n++] = o->gone[i];
+        qsort(a, n, sizeof(ManifestEntry), entry_cmp);
+        /* Equal (id, created): the record (or the purge, which sorts after
+         * it by nothing else) wins; records come first in the array, and
+         * qsort is not stable, so prefer the entry that is not remembered. */
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (kept > 0 && entry_cmp(&a[kept - 1], &a[i]) == 0) {
+                        if (!a[i].remembered && a[kept - 1].remembered)
+                                a[kept - 1] = a[i];
+                        continue;
+                }
+                a[kept++] = a[i];
+        }
+        *ret = a;
+        *ret_n = kept;
+        return 0;
+}
+
+/* A record the manifest lists but the org does not have (refused as stale,
+ * or lost): its entry stays, so a stale copy put back later is refused too. */
+static void remember_missing(VaultOrg *o, const ManifestEntry *m) {
+        ManifestEntry *a = reallocarray(o->gone, o->n_gone + 1, sizeof(ManifestEntry));
+        char *id = strdup(m->id);
+        if (!a || !id) {
+                free(id);
+                if (a)
+                        o->gone = a;
+                log_warning("Org %s: out of memory remembering %s", o->name, m->id);
+                return;
+        }
+        o->gone = a;
+        o->gone[o->n_gone++] = (ManifestEntry) { id, m->created, m->version, false, true };
+}
+
+static void put_be(uint8_t **p, uint64_t v, int bytes) {
+        for (int i = bytes - 1; i >= 0; i--)
+                *(*p)++ = (uint8_t) (v >> (8 * i));
+}
+
+static void put_lp(uint8_t **p, const char *s) {
+        size_t n = strlen(s);
+        *(*p)++ = (uint8_t) n;
+        memcpy(*p, s, n);
+        *p += n;
+}
+
+/* The bytes the MAC covers: "orgvault-manifest" ‖ u8 2 ‖ u8 len(org) ‖ org
+ * ‖ u32be key_id ‖ u32be count ‖ per entry (sorted by id bytes, then
+ * created): u8 len(id) ‖ id ‖ u64be created ‖ u32be version ‖ u8 gone. */
+static int manifest_message(const char *org, uint32_t key_id, const ManifestEntry *e, size_t n, uint8_t **ret,
+                            size_t *ret_len) {
+        size_t size = strlen(MANIFEST_LABEL) + 1 + 1 + strlen(org) + 4 + 4;
+        for (size_t i = 0; i < n; i++)
+                size += 1 + strlen(e[i].id) + 8 + 4 + 1;
+        uint8_t *buf = malloc(size), *p = buf;
+        if (!buf)
+                return -ENOMEM;
+        memcpy(p, MANIFEST_LABEL, strlen(MANIFEST_LABEL));
+        p += strlen(MANIFEST_LABEL);
+        *p++ = MANIFEST_FORMAT;
+        put_lp(&p, org);
+        put_be(&p, key_id, 4);
+        put_be(&p, n, 4);
+        for (size_t i = 0; i < n; i++) {
+                put_lp(&p, e[i].id);
+                put_be(&p, e[i].created, 8);
+                put_be(&p, e[i].version, 4);
+                *p++ = e[i].gone;
+        }
+        *ret = buf;
+        *ret_len = (size_t) (p - buf);
+        return 0;
+}
+
+static int manifest_mac(Vault *v, VaultOrg *o, uint32_t key_id, const ManifestEntry *e, size_t n, char **ret,
+                        OvError *err) {
+        _cleanup_free_ uint8_t *msg = NULL;
+        const OvKey *key = NULL;
+        size_t len = 0;
+        int r = org_data_key_get(v, o, key_id, &key, err);
+        if (r < 0)
+                return r;
+        if (manifest_message(o->name, key_id, e, n, &msg, &len) < 0 || crypto_manifest_mac(key, msg, len, ret) < 0)
+                return ov_error_set(err, OV_ERR_NO_MEMORY, "Out of memory");
+        return 0;
+}
+
+int org_write_manifest(Vault *v, VaultOrg *o, OvError *e) {
+        _cleanup_free_ ManifestEntry *entries = NULL;
+        _cleanup_free_ char *mac = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!v->master || o->keys_error || o->keys.n_keys == 0) {
+                o->manifest_dirty = true;       /* written once the keys are there */
+                return 0;
+        }
+        uint32_t key_id = org_sealing_key(o);
+        if (collect(o, &entries, &n) < 0)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        r = manifest_mac(v, o, key_id, entries, n, &mac, e);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *list = json_array();
+        if (!list)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        for (size_t i = 0; i < n; i++) {
+                json_t *j = json_pack("{s:s, s:I, s:I}", "id", entries[i].id, "created", (json_int_t) entries[i].created,
+                                      "version", (json_int_t) entries[i].version);
+                if (j && entries[i].gone && json_object_set_new(j, "gone", json_true()) < 0)
+                        j = NULL;
+                if (json_array_append_new(list, j) < 0)
+                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        }
+        _cleanup_json_ json_t *doc = json_pack("{s:i, s:s, s:I, s:O, s:s}", "format", MANIFEST_FORMAT, "org", o->name,
+                                               "key_id", (json_int_t) key_id, "secrets", list, "mac", mac);
+        if (!doc)
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        r = store_op_save_manifest(v->store, o->name, doc);
+        if (r < 0) {
+                o->manifest_dirty = true;
+                return storage_error(e, r, "write the manifest of", o->name, NULL);
+        }
+        o->manifest_dirty = false;
+        return 0;
+}
+
+void org_update_manifest(Vault *v, VaultOrg *o) {
+        OvError e = {};
+        /* The record is durable already and a newer record than the
+         * manifest is accepted, so a failed write only delays protection:
+         * logged, and retried with the next change or load. */
+        if (org_write_manifest(v, o, &e) < 0)
+                log_warning("Org %s: %s (retried later)", o->name, e.message);
+}
+
+uint64_t org_first_created(const VaultOrg *o, const char *id) {
+        uint64_t after = 0;
+        for (size_t i = 0; i < o->n_gone; i++)
+                if (strcmp(o->gone[i].id, id) == 0 && o->gone[i].created >= after)
+                        after = o->gone[i].created + 1;
+        for (size_t i = 0; i < o->n_trash; i++)
+                if (strcmp(o->trash[i]->id, id) == 0 && o->trash[i]->created >= after)
+                        after = o->trash[i]->created + 1;
+        return after;
+}
+
+void org_note_purged(Vault *v, VaultOrg *o, const Secret *s) {
+        /* One tombstone per id is enough: the newest dominates older ones. */
+        for (size_t i = 0; i < o->n_gone; i++)
+                if (o->gone[i].gone && strcmp(o->gone[i].id, s->id) == 0) {
+                        if (o->gone[i].created < s->created) {
+                                o->gone[i].created = s->created;
+                                o->gone[i].version = s->version;
+                        }
+                        return;
+                }
+        ManifestEntry *a = reallocarray(o->gone, o->n_gone + 1, sizeof(ManifestEntry));
+        char *id = strdup(s->id);
+        if (!a || !id) {
+                free(id);
+                if (a)
+                        o->gone = a;
+                log_warning("Org %s: out of memory noting %s as purged", o->name, s->id);
+                return;
+        }
+        o->gone = a;
+        o->gone[o->n_gone++] = (ManifestEntry) { id, s->created, s->version, true, true };
+}
+
+/* The manifest as loaded: its entries (ids owned), checked and verified. */
+typedef struct Loaded {
+        ManifestEntry *e;
+        size_t n;
+} Loaded;
+
+static void loaded_clear(Loaded *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->e[i].id);
+        free(l->e);
+        *l = (Loaded) {};
+}
+
+static int parse_manifest(Vault *v, VaultOrg *o, json_t *doc, Loaded *ret, char **ret_why) {
+        json_t *list = json_object_get(doc, "secrets"), *item;
+        json_t *format = json_object_get(doc, "format"), *org = json_object_get(doc, "org");
+        json_t *key = json_object_get(doc, "key_id"), *mac = json_object_get(doc, "mac");
+        _cleanup_free_ char *want = NULL;
+        OvError e = {};
+        size_t i;
+
+        if (json_object_size(doc) != 5 || json_integer_value(format) != MANIFEST_FORMAT || !json_is_string(org) ||
+            strcmp(json_string_value(org), o->name) != 0 || !json_is_integer(key) || json_integer_value(key) < 1 ||
+            json_integer_value(key) > UINT32_MAX || !json_is_array(list) || !json_is_string(mac))
+                return (*ret_why = strdup("malformed")) ? -EBADMSG : -ENOMEM;
+        ret->e = calloc(json_array_size(list) + 1, sizeof(ManifestEntry));
+        if (!ret->e)
+                return -ENOMEM;
+        json_array_foreach(list, i, item) {
+                json_t *id = json_object_get(item, "id"), *created = json_object_get(item, "created");
+                json_t *version = json_object_get(item, "version"), *gone = json_object_get(item, "gone");
+                if (json_object_size(item) != (gone ? 4u : 3u) || !json_is_string(id) ||
+                    !secret_id_valid(json_string_value(id)) || !json_is_integer(created) ||
+                    json_integer_value(created) < 0 || !json_is_integer(version) || json_integer_value(version) < 1 ||
+                    json_integer_value(version) > UINT32_MAX || (gone && !json_is_true(gone)))
+                        return (*ret_why = strdup("malformed entry")) ? -EBADMSG : -ENOMEM;
+                ManifestEntry *m = &ret->e[ret->n++];
+                if (!(m->id = strdup(json_string_value(id))))
+                        return -ENOMEM;
+                m->created = (uint64_t) json_integer_value(created);
+                m->version = (uint32_t) json_integer_value(version);
+                m->gone = gone != NULL;
+                if (ret->n > 1 && entry_cmp(&ret->e[ret->n - 2], m) >= 0)
+                        return (*ret_why = strdup("entries out of order")) ? -EBADMSG : -ENOMEM;
+        }
+        _cleanup_free_ char *computed = NULL;
+        int r = manifest_mac(v, o, (uint32_t) json_integer_value(key), ret->e, ret->n, &computed, &e);
+        if (r < 0)
+                return (*ret_why = strdup(e.message)) ? -EBADMSG : -ENOMEM;
+        /* Both are base64 of 32 bytes; comparing the text is comparing the MAC. */
+        if (strlen(computed) != strlen(json_string_value(mac)) ||
+            sodium_memcmp(computed, json_string_value(mac), strlen(computed)) != 0)
+                return (*ret_why = strdup("the MAC does not match (edited, or not this org's)")) ? -EBADMSG : -ENOMEM;
+        return 0;
+}
+
+/* Whether the manifest lets record s be: the same (id, created) with a
+ * version at least the manifest's, or an incarnation newer than any it
+ * knows (an add whose manifest write a crash cut off). */
+static bool record_allowed(const Loaded *l, const Secret *s, const ManifestEntry **ret_match) {
+        *ret_match = NULL;
+        for (size_t i = 0; i < l->n; i++) {
+                const ManifestEntry *m = &l->e[i];
+                if (strcmp(m->id, s->id) != 0)
+                        continue;
+                if (m->created == s->created) {
+                        *ret_match = m;
+                        return !m->gone && s->version >= m->version;
+                }
+                if (m->created > s->created) {
+                        *ret_match = m;
+                        return false;
+                }
+        }
+        return true;
+}
+
+static int refuse(Vault *v, VaultOrg *o, Secret *s, const ManifestEntry *m) {
+        _cleanup_free_ char *why = strdup_printf(
+                "older than the manifest says (record version %" PRIu32 " created %" PRIu64 "; manifest: %s version %" PRIu32
+                " created %" PRIu64 "): a stale copy put back?",
+                s->version, s->created, m->gone ? "purged at" : "", m->version, m->created);
+        int r = store_op_quarantine_record(v->store, o->name, s, why ?: "older than the manifest");
+        if (r < 0) {
+                log_error("Org %s: cannot quarantine the stale record %s: %s; it is not served", o->name, s->id,
+                          strerror(-r));
+        }
+        log_error("Org %s: refused record %s%s: %s", o->name, s->id, s->deleted ? " (in the trash)" : "",
+                  why ?: "older than the manifest");
+        return r;
+}
+
+void org_check_manifest(Vault *v, VaultOrg *o) {
+        _cleanup_json_ json_t *doc = NULL;
+        _cleanup_free_ char *why = NULL;
+        _cleanup_(loaded_clear) Loaded l = {};
+        unsigned refused = 0;
+        int r;
+
+        if (!v->master || o->keys_error || o->keys.n_keys == 0)
+                return;         /* checked when the keys are there (unseal) */
+        o->manifest_checked = true;
+        r = store_op_load_manifest(v->store, o->name, &doc);
+        if (r == -ENOENT) {
+                /* First start with this format, or an org that had none. */
+                if (o->n + o->n_trash > 0)
+                        log_info("Org %s: writing its manifest (%zu records)", o->name, o->n + o->n_trash);
+                org_update_manifest(v, o);
+                return;
+        }
+        if (r >= 0)
+                r = parse_manifest(v, o, doc, &l, &why);
+        if (r == -ENOMEM) {
+                log_error("Org %s: out of memory checking its manifest", o->name);
+                return;
+        }
+        if (r < 0) {
+                /* Nothing to check the records against: say so loudly and
+                 * start a new one from the records as they are. */
+                log_error("Org %s: its manifest is unusable (%s): records can't be checked for stale copies; writing a new one",
+                          o->name, why ?: strerror(-r));
+                org_update_manifest(v, o);
+                return;
+        }
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < (pass == 0 ? o->n : o->n_trash);) {
+                        Secret *s = pass == 0 ? o->by_id[i] : o->trash[i];
+                        const ManifestEntry *m = NULL;
+                        if (record_allowed(&l, s, &m)) {
+                                i++;
+                                continue;
+                        }
+                        (void) refuse(v, o, s, m);
+                        refused++;
+                        if (pass == 0) {
+                                org_unlink(o, s);
+                                o->index_dirty = true;
+                        } else
+                                org_trash_remove(o, s);
+                        secret_free(s);
+                }
+        /* The manifest's tombstones stay (a purged record put back is
+         * refused), and so do entries of records the org lacks now. */
+        for (size_t i = 0; i < l.n; i++) {
+                if (l.e[i].gone) {
+                        Secret tomb = { .id = l.e[i].id, .created = l.e[i].created, .version = l.e[i].version };
+                        org_note_purged(v, o, &tomb);
+                        continue;
+                }
+                bool present = false;
+                for (size_t pass = 0; pass < 2 && !present; pass++)
+                        for (size_t j = 0; j < (pass == 0 ? o->n : o->n_trash) && !present; j++) {
+                                const Secret *s = pass == 0 ? o->by_id[j] : o->trash[j];
+                                present = strcmp(s->id, l.e[i].id) == 0 && s->created == l.e[i].created;
+                        }
+                if (!present) {
+                        log_warning("Org %s: the manifest lists %s version %" PRIu32 " but the org has no such record",
+                                    o->name, l.e[i].id, l.e[i].version);
+                        remember_missing(o, &l.e[i]);
+                }
+        }
+        if (refused > 0) {
+                log_error("Org %s: %u stale record(s) refused and moved to quarantine/", o->name, refused);
+                census_note_quarantined(v, o->name, refused);
+        }
+
+        /* Records newer than the manifest (a crash after their write), or
+         * one refused: write what is true now. */
+        _cleanup_free_ ManifestEntry *now = NULL;
+        size_t n = 0;
+        bool same = collect(o, &now, &n) >= 0 && n == l.n;
+        for (size_t i = 0; same && i < n; i++)
+                same = entry_cmp(&now[i], &l.e[i]) == 0 && now[i].version == l.e[i].version && now[i].gone == l.e[i].gone;
+        if (!same || json_integer_value(json_object_get(doc, "key_id")) != org_sealing_key(o))
+                org_update_manifest(v, o);
+}
