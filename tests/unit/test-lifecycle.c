@@ -573,8 +573,8 @@ START_TEST(test_copied_back_record_refused) {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 const Secret *s = NULL;
                 char *json = NULL;
-                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
-                ck_assert_int_eq(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "hook", &s, &e), e, OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_resolve(v, "acme", "hook", "unit:x", &json, NULL, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 1);
                 VaultStatus st;
                 ck_assert_int_eq(vault_status(v, &st), 0);
@@ -586,7 +586,7 @@ START_TEST(test_copied_back_record_refused) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 const Secret *s = NULL;
-                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "hook", &s, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 2);
         }
         /* Putting the current record back (what an admin does from the
@@ -629,8 +629,8 @@ START_TEST(test_copied_back_purged_and_reincarnated) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 const Secret *s = NULL;
-                ck_assert_int_eq(vault_get(v, "acme", "x", &s, &e), -OV_ERR_NOT_FOUND);
-                ck_assert_int_eq(vault_get(v, "acme", "binned", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "x", &s, &e), e, OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "binned", &s, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 2);
         }
 }
@@ -654,7 +654,7 @@ START_TEST(test_stale_trash_entry_refused) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 ck_assert_uint_eq(trash_count(v), 0);
-                ck_assert_int_eq(vault_restore(v, "acme", "hook", &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_restore(v, "acme", "hook", &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 1);
         }
 }
@@ -719,7 +719,7 @@ START_TEST(test_manifest_mac_and_rotation) {
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 const Secret *s = NULL;
-                ck_assert_int_eq(vault_get(v, "acme", "hook", &s, &e), -OV_ERR_NOT_FOUND);
+                ck_assert_ov_error(vault_get(v, "acme", "hook", &s, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 1);
         }
 }
