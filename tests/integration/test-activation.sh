@@ -5,7 +5,9 @@
 # name and exits; the next call starts it again with every secret as it was.
 source "$(dirname "$0")/lib.sh"
 
-OV_IDLE=2
+# Long enough that a saturated CPU can't let the daemon idle out between
+# two checks of one running daemon; the idle exits are waited for.
+OV_IDLE=8
 ov_setup
 ov_capture_daemon_stderr
 
