@@ -26,7 +26,10 @@ assert_not_contains "show never prints the value" "$out" "$(value_tail)"
 as bob timeout 60 orgvaultctl add slack-webhook --name="Bob's" --fields-json - <"$fields" >/dev/null 2>&1
 assert_eq "member bob's add is refused (exit 4)" "$?" 4
 as eve timeout 60 orgvaultctl --org=acme list >/dev/null 2>&1
-assert_eq "eve (no role) may not list acme (exit 4)" "$?" 4
+assert_eq "eve (no role) is told acme is no org of hers (exit 5)" "$?" 5
+out=$(as eve timeout 60 busctl call io.orgvault.Vault1 /io/orgvault/Vault1 io.orgvault.Vault1.Manager \
+        ListSecrets 'sa{sv}' acme 0 2>&1)
+assert_contains "eve's ListSecrets on the bus is refused" "$out" "ccess denied"
 rm -f "$fields"
 
 check "orgvaultd exits when idle" wait_idle_exit
