@@ -607,7 +607,6 @@ END_TEST
 
 START_TEST(test_copied_back_purged_and_reincarnated) {
         OvError e = {};
-        _cleanup_strv_free_ char **broken = NULL;
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
                 add_slack(v, "X", "x", TOKEN_A);
@@ -617,9 +616,9 @@ START_TEST(test_copied_back_purged_and_reincarnated) {
         copy_file("orgs/acme/secrets/binned.json", "binned.json");
         {
                 _cleanup_(vault_freep) Vault *v = open_vault();
-                ck_assert_int_eq(vault_delete(v, "acme", "x", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_delete(v, "acme", "x", false, NULL, &e), 0);
                 ck_assert_int_eq(vault_purge(v, "acme", "x", &e), 0);
-                ck_assert_int_eq(vault_delete(v, "acme", "binned", false, &broken, &e), 0);
+                ck_assert_int_eq(vault_delete(v, "acme", "binned", false, NULL, &e), 0);
                 ck_assert_int_eq(vault_purge(v, "acme", "binned", &e), 0);
                 add_slack(v, "X again", "x", TOKEN_B);          /* a new secret under the same id */
         }
