@@ -45,6 +45,14 @@ typedef struct PolicyState {
  * kept in ret->problems. */
 int policy_state_load(const char *config_dir, const char *data_dir, PolicyState *ret, char **ret_error);
 void policy_state_clear(PolicyState *st);
+/* The parts of a load, for fuzz-policy (no files or directories per input):
+ * actions.json's roles, and one orgs.d entry's bytes into *o as the load
+ * parses it (1: *o holds an org, 0: the name is no org; problems appended). */
+int policy_actions_load(const char *data_dir, unsigned roles[static N_ACTIONS], char **ret_error);
+int policy_org_from_text(const char *dir, const char *name, const char *buf, size_t len, PolicyOrg *o,
+                         char ***problems);
+/* A Policy deciding over st (taken), watching nothing: never reloads. */
+int policy_new_from_state(Policy **ret, PolicyState *st);
 /* Index of an action id in PolicyState.action_roles, or -1. */
 int policy_action_index(const char *id);
 /* The *.json entries of an orgs.d directory, sorted. */

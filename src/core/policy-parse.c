@@ -335,16 +335,17 @@ static const char *read_error_string(int r) {
         }
 }
 
-/* Reads and parses one orgs.d entry into *o (open, or closed when broken).
- * Returns 1 when *o holds an org, 0 when the file names no valid org. */
-static int load_org_file(int dir_fd, const char *dir, const char *name, PolicyOrg *o, char ***problems) {
+/* One orgs.d entry into *o (open, or closed when broken) from its bytes, or
+ * from read_r < 0 when it could not be read. Returns 1 when *o holds an
+ * org, 0 when the file names no valid org. */
+static int org_from_read(const char *dir, const char *name, int read_r, const char *buf, size_t len,
+                         PolicyOrg *o, char ***problems) {
         _cleanup_free_ char *stem = strndup(name, strlen(name) - strlen(".json"));
         _cleanup_free_ char *file = strdup_printf("%s/%s", dir, name);
-        _cleanup_free_ char *buf = NULL, *reason = NULL;
+        _cleanup_free_ char *reason = NULL;
         _cleanup_strv_free_ char **notes = NULL;
         _cleanup_json_ json_t *doc = NULL;
         json_error_t jerr;
-        size_t len;
         int r;
 
         if (!stem || !file)
@@ -353,11 +354,8 @@ static int load_org_file(int dir_fd, const char *dir, const char *name, PolicyOr
                 return strv_push_printf(problems, "%s: \"%s\" is not a valid org name ([a-z0-9][a-z0-9-]{0,62}), file ignored",
                                         file, stem);
 
-        r = read_file_at(dir_fd, name, POLICY_FILE_MAX, &buf, &len);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                r = reject(&reason, "cannot read: %s", read_error_string(r));
+        if (read_r < 0)
+                r = reject(&reason, "cannot read: %s", read_error_string(read_r));
         else {
                 doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
                 if (!doc)
@@ -379,6 +377,29 @@ static int load_org_file(int dir_fd, const char *dir, const char *name, PolicyOr
                 if (strv_push(problems, *n) < 0)
                         return -ENOMEM;
         return 1;
+}
+
+int policy_org_from_text(const char *dir, const char *name, const char *buf, size_t len, PolicyOrg *o,
+                         char ***problems) {
+        return org_from_read(dir, name, 0, buf, len, o, problems);
+}
+
+/* Reads and parses one orgs.d entry (a name that is no org is not read). */
+static int load_org_file(int dir_fd, const char *dir, const char *name, PolicyOrg *o, char ***problems) {
+        _cleanup_free_ char *buf = NULL;
+        size_t n = strlen(name) - strlen(".json"), len = 0;
+        char stem[OV_ORG_MAX + 2];
+        int r = 0;
+
+        if (n < sizeof stem) {
+                memcpy(stem, name, n);
+                stem[n] = 0;
+                if (org_name_valid(stem))
+                        r = read_file_at(dir_fd, name, POLICY_FILE_MAX, &buf, &len);
+        }
+        if (r == -ENOMEM)
+                return r;
+        return org_from_read(dir, name, r, buf, len, o, problems);
 }
 
 static bool is_policy_file_name(const char *name) {
@@ -524,7 +545,7 @@ static int parse_actions(json_t *doc, unsigned roles[static N_ACTIONS], char **r
         return 0;
 }
 
-static int load_actions(const char *data_dir, unsigned roles[static N_ACTIONS], char **ret_error) {
+int policy_actions_load(const char *data_dir, unsigned roles[static N_ACTIONS], char **ret_error) {
         _cleanup_free_ char *path = strdup_printf("%s/actions.json", data_dir);
         _cleanup_free_ char *buf = NULL, *reason = NULL;
         _cleanup_json_ json_t *doc = NULL;
@@ -557,7 +578,7 @@ int policy_state_load(const char *config_dir, const char *data_dir, PolicyState 
         _cleanup_(policy_state_clear) PolicyState st = {};
         int r;
 
-        r = load_actions(data_dir, st.action_roles, ret_error);
+        r = policy_actions_load(data_dir, st.action_roles, ret_error);
         if (r < 0)
                 return r;
         r = load_orgs(config_dir, &st);

@@ -196,6 +196,17 @@ int policy_load(Policy **ret, const char *config_dir, const char *data_dir, char
         return 0;
 }
 
+int policy_new_from_state(Policy **ret, PolicyState *st) {
+        Policy *p = calloc(1, sizeof(Policy));
+        if (!p)
+                return -ENOMEM;
+        p->inotify_fd = -1;
+        p->state = *st;
+        *st = (PolicyState) {};
+        *ret = p;
+        return 0;
+}
+
 void policy_free(Policy *p) {
         if (!p)
                 return;
@@ -214,6 +225,8 @@ int policy_reload_if_changed(Policy *p) {
         PolicyState st = {};
         int r;
 
+        if (!p->config_dir)
+                return 0;        /* policy_new_from_state: nothing to reload from */
         r = fingerprint_take(p, &now);
         if (r < 0)
                 return r;

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* An org policy file (orgs.d/<org>.json): policy_load on a scratch config
- * dir holding the fuzzed file, with the shipped actions.json, then the checks
- * every call makes, for a few callers. */
+/* An org policy file (orgs.d/<org>.json): the bytes go through the parser a
+ * policy load uses for each orgs.d entry (policy_org_from_text), with the
+ * shipped actions.json read once, then the checks every call makes, for a
+ * few callers. No file or directory per input: policy_load's own file
+ * handling (listing, reading, inotify) is covered by test-policy and costs
+ * more than the parse it feeds. */
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "fuzz-common.h"
-#include "policy.h"
+#include "policy-internal.h"
 
 static const char *const actions[] = {
         ACTION_LIST, ACTION_ADD, ACTION_UPDATE, ACTION_DELETE,
@@ -24,17 +27,14 @@ static const Caller callers[] = {
         { .uid = 0, .unit = "acme-alertd.service" },
 };
 
-static char *config_dir;
+static unsigned action_roles[N_ACTIONS];
 static SecretType *slack;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         _cleanup_free_ char *error = NULL;
 
         fuzz_setup();
-        if (mkdir_p_at(fuzz_dir_fd(), "orgs.d", 0700) < 0)
-                abort();
-        config_dir = strdup(fuzz_dir());
-        if (!config_dir ||
+        if (policy_actions_load(FUZZ_DATA_DIR, action_roles, &error) < 0 ||
             secret_type_load_file(FUZZ_DATA_DIR "/types.d/slack-webhook.json", &slack, &error) < 0) {
                 fprintf(stderr, "fuzz setup: %s\n", error ? error : "out of memory");
                 abort();
@@ -72,11 +72,19 @@ static void check_caller(const Policy *p, const Caller *c) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_(policy_state_clear) PolicyState st = {};
+        int r;
 
-        fuzz_write_file("orgs.d/" FUZZ_ORG ".json", data, size);
-        if (policy_load(&p, config_dir, FUZZ_DATA_DIR, &error) < 0)
-                return 0;
+        memcpy(st.action_roles, action_roles, sizeof action_roles);
+        st.orgs = calloc(1, sizeof(PolicyOrg));
+        if (!st.orgs)
+                abort();
+        r = policy_org_from_text("orgs.d", FUZZ_ORG ".json", (const char *) data, size, &st.orgs[0], &st.problems);
+        if (r < 0)
+                return 0;        /* out of memory */
+        st.n_orgs = (size_t) r;
+        if (policy_new_from_state(&p, &st) < 0)
+                abort();
 
         (void) policy_problems(p);
         (void) policy_org_exists(p, FUZZ_ORG);
