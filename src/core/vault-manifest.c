@@ -236,7 +236,6 @@ static int parse_manifest(Vault *v, VaultOrg *o, json_t *doc, Loaded *ret, char 
         json_t *list = json_object_get(doc, "secrets"), *item;
         json_t *format = json_object_get(doc, "format"), *org = json_object_get(doc, "org");
         json_t *key = json_object_get(doc, "key_id"), *mac = json_object_get(doc, "mac");
-        _cleanup_free_ char *want = NULL;
         OvError e = {};
         size_t i;
 
