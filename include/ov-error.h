@@ -16,6 +16,7 @@ typedef enum OvErrorCode {
         OV_ERR_SEALED,
         OV_ERR_STORAGE_FAILURE,
         OV_ERR_NO_MEMORY,        /* org.freedesktop.DBus.Error.NoMemory */
+        OV_ERR_CONFLICT,         /* another host changed it first: retry */
         _OV_ERR_MAX,
 } OvErrorCode;
 

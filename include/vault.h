@@ -152,6 +152,15 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
 /* New data key, every record re-sealed; resumable after a crash. */
 int vault_rotate_keys(Vault *v, const char *org, OvError *e);
 
+/* A store shared with other hosts tells of their changes: poll fd (-1:
+ * none now, retry with vault_store_process on a timer) and re-add the
+ * watch when the generation moves. generation 0: a store without other
+ * writers, nothing to watch. vault_store_process reads what arrived,
+ * reconnecting when needed, and reloads what others changed, emitting
+ * the same events as local changes. */
+int vault_store_watch(Vault *v, int *ret_fd, uint64_t *ret_generation);
+int vault_store_process(Vault *v);
+
 /* Writes lazy state of orgs with pending changes: LastUsed (usage.json) and
  * the org index (a load cache). No-op when none. */
 int vault_flush_usage(Vault *v);
@@ -161,6 +170,8 @@ typedef struct VaultStatus {
         bool sealed;
         KeyMode key_mode;
         bool keyring_cache;
+        const char *store;       /* "files", "postgresql" (static) */
+        bool store_degraded;     /* the store did not answer: writes fail, loaded state serves */
 } VaultStatus;
 int vault_status(Vault *v, VaultStatus *ret);
 

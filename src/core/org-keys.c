@@ -188,7 +188,7 @@ void org_forget_data_keys(VaultOrg *o) {
 
 int org_keys_usable(Vault *v, VaultOrg *o, OvError *e) {
         if (!v->master)
-                return ov_error_set(e, OV_ERR_SEALED, "The vault is sealed");
+                return ov_error_set(e, OV_ERR_SEALED, "%s", v->sealed_reason ?: "The vault is sealed");
         if (o->keys_error)
                 return ov_error_set(e, OV_ERR_STORAGE_FAILURE, "%s", o->keys_error);
         return 0;
@@ -316,8 +316,10 @@ static int org_add_key(Vault *v, VaultOrg *o, OvError *e) {
                 .rotating_to = o->keys.n_keys == 0 ? 0 : id,
         };
         r = org_keys_save(v->store, o->name, &next);
-        if (r < 0)
+        if (r < 0) {
+                org_note_store_error(o, r);
                 return storage_error(e, r, "write org.json of", o->name, NULL);
+        }
 
         _cleanup_free_ char *name = cache_name(v, o, id);
         if (name)
@@ -538,6 +540,7 @@ static int org_finish_rotation(Vault *v, VaultOrg *o, OvError *e) {
         r = org_keys_save(v->store, o->name, &next);
         if (r < 0) {
                 free(kept);
+                org_note_store_error(o, r);
                 return storage_error(e, r, "write org.json of", o->name, NULL);
         }
         for (size_t i = 0; i < o->keys.n_keys; i++)

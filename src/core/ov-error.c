@@ -17,6 +17,7 @@ static const char *const dbus_names[_OV_ERR_MAX] = {
         [OV_ERR_SEALED] = "io.orgvault.Vault1.Error.Sealed",
         [OV_ERR_STORAGE_FAILURE] = "io.orgvault.Vault1.Error.StorageFailure",
         [OV_ERR_NO_MEMORY] = "org.freedesktop.DBus.Error.NoMemory",
+        [OV_ERR_CONFLICT] = "io.orgvault.Vault1.Error.Conflict",
 };
 
 static const int errnos[_OV_ERR_MAX] = {

@@ -37,6 +37,9 @@
 
 typedef struct Store Store;
 
+/* Told by store_op_process() for every org another writer changed. */
+typedef void (*store_changed_cb)(const char *org, void *userdata);
+
 typedef struct StoreOps {
         const char *kind;        /* "files", "postgresql" (Status's Store line) */
         void (*free)(Store *st);
@@ -92,6 +95,25 @@ typedef struct StoreOps {
         int (*count_secrets)(Store *st, const char *org, unsigned *ret);
         /* Records set aside, all of them or (org non-NULL) one org's. */
         unsigned (*count_quarantined)(Store *st, const char *org);
+
+        /* Whether the store answered its last call (false: "degraded",
+         * writes fail, the vault serves what it loaded). */
+        bool (*degraded)(Store *st);
+        /* The master key's fingerprint against the one the store was
+         * first used with (recorded then): -EKEYREJECTED when it differs.
+         * Backends without shared state accept any (master.json checks). */
+        int (*check_master)(Store *st, const char *fingerprint);
+        /* Held across a multi-step change of the org (key rotation): other
+         * writers of the org wait. *ret_changed: the org changed since it
+         * was loaded (reload before going on). */
+        int (*lock_org)(Store *st, const char *org, bool *ret_changed);
+        void (*unlock_org)(Store *st, const char *org);
+        /* Change notifications from other writers: the fd to poll (-1: none
+         * now) and a generation that moves when the fd is a new one. */
+        int (*watch)(Store *st, int *ret_fd, uint64_t *ret_generation);
+        /* Reads what arrived (reconnecting when down) and calls cb for each
+         * org loaded here that another writer changed. */
+        int (*process)(Store *st, store_changed_cb cb, void *userdata);
 } StoreOps;
 
 /* Backends embed this first. */
@@ -107,6 +129,12 @@ static inline void store_freep(Store **st) { store_free(*st); }
 
 /* The files backend over the state dir (store-files.c). */
 int store_files_new(int state_fd, Store **ret);
+/* The postgresql backend (store-pg.c): uri is a libpq URI without a
+ * password; the password comes from the credential orgvault.pg-password
+ * or libpq's own files. Creates or migrates the schema. */
+int store_pg_new(const char *uri, Store **ret, char **ret_error);
+/* A spec naming the postgresql backend. */
+bool store_spec_is_pg(const char *spec);
 
 static inline const char *store_kind(const Store *st) { return st->ops->kind; }
 
@@ -167,4 +195,18 @@ static inline int store_op_count_secrets(Store *st, const char *org, unsigned *r
 }
 static inline unsigned store_op_count_quarantined(Store *st, const char *org) {
         return st->ops->count_quarantined(st, org);
+}
+static inline bool store_op_degraded(Store *st) { return st->ops->degraded(st); }
+static inline int store_op_check_master(Store *st, const char *fingerprint) {
+        return st->ops->check_master(st, fingerprint);
+}
+static inline int store_op_lock_org(Store *st, const char *org, bool *ret_changed) {
+        return st->ops->lock_org(st, org, ret_changed);
+}
+static inline void store_op_unlock_org(Store *st, const char *org) { st->ops->unlock_org(st, org); }
+static inline int store_op_watch(Store *st, int *ret_fd, uint64_t *ret_generation) {
+        return st->ops->watch(st, ret_fd, ret_generation);
+}
+static inline int store_op_process(Store *st, store_changed_cb cb, void *userdata) {
+        return st->ops->process(st, cb, userdata);
 }

@@ -4,6 +4,7 @@
  * never answers -ESTALE. Also store_open(), which picks the backend. */
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "store-backend.h"
@@ -93,6 +94,24 @@ static unsigned files_count_quarantined(Store *st, const char *org) {
         return store_count_quarantined(fd_of(st), org);
 }
 
+static bool files_degraded(Store *st) { return false; }
+static int files_check_master(Store *st, const char *fingerprint) { return 0; }   /* master.json does */
+
+static int files_lock_org(Store *st, const char *org, bool *ret_changed) {
+        *ret_changed = false;    /* one writer: this vault */
+        return 0;
+}
+
+static void files_unlock_org(Store *st, const char *org) {}
+
+static int files_watch(Store *st, int *ret_fd, uint64_t *ret_generation) {
+        *ret_fd = -1;
+        *ret_generation = 0;
+        return 0;
+}
+
+static int files_process(Store *st, store_changed_cb cb, void *userdata) { return 0; }
+
 static const StoreOps files_ops = {
         .kind = "files",
         .free = files_free,
@@ -115,6 +134,12 @@ static const StoreOps files_ops = {
         .list_orgs = files_list_orgs,
         .count_secrets = files_count_secrets,
         .count_quarantined = files_count_quarantined,
+        .degraded = files_degraded,
+        .check_master = files_check_master,
+        .lock_org = files_lock_org,
+        .unlock_org = files_unlock_org,
+        .watch = files_watch,
+        .process = files_process,
 };
 
 int store_files_new(int state_fd, Store **ret) {
@@ -130,12 +155,45 @@ int store_files_new(int state_fd, Store **ret) {
         return 0;
 }
 
-int store_open(const char *spec, int state_fd, Store **ret, char **ret_error) {
+bool store_spec_is_pg(const char *spec) {
+        return spec && (strncmp(spec, "postgresql://", 13) == 0 || strncmp(spec, "postgres://", 11) == 0);
+}
+
+/* Every operation filled in: a backend that lacks one is a bug, caught at
+ * open rather than at the first call of it. */
+static bool ops_complete(const StoreOps *ops) {
+        typedef void (*fn_t)(void);
+        const fn_t *f = (const fn_t *) (const void *) &ops->free;
+        size_t n = (sizeof(StoreOps) - offsetof(StoreOps, free)) / sizeof(fn_t);
+        for (size_t i = 0; i < n; i++)
+                if (!f[i])
+                        return false;
+        return true;
+}
+
+static int store_open_any(const char *spec, int state_fd, Store **ret, char **ret_error) {
         if (!spec || !*spec || strcmp(spec, "files") == 0)
                 return store_files_new(state_fd, ret);
+        if (store_spec_is_pg(spec))
+                return store_pg_new(spec, ret, ret_error);
         if (ret_error)
-                *ret_error = strdup("Unknown store: not \"files\" (the spec is not echoed: it may hold credentials)");
+                *ret_error = strdup("Unknown store: neither \"files\" nor a postgresql:// URI (the spec is not echoed: it may hold credentials)");
         return -EINVAL;
+}
+
+int store_open(const char *spec, int state_fd, Store **ret, char **ret_error) {
+        Store *st = NULL;
+        int r = store_open_any(spec, state_fd, &st, ret_error);
+        if (r < 0)
+                return r;
+        if (!ops_complete(st->ops)) {
+                if (ret_error)
+                        *ret_error = strdup_printf("The %s store lacks an operation (a bug)", st->ops->kind);
+                store_free(st);
+                return -ENOSYS;
+        }
+        *ret = st;
+        return 0;
 }
 
 void store_free(Store *st) {

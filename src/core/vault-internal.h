@@ -47,6 +47,7 @@ typedef struct VaultOrg {
         size_t n_gone;
         bool manifest_checked;   /* the records were checked against it */
         bool manifest_dirty;     /* a write of it failed or waits for the keys */
+        bool stale;              /* another writer changed it: reload before use */
 } VaultOrg;
 
 struct Vault {
@@ -58,6 +59,7 @@ struct Vault {
         const TypeRegistry *types;
         KeyringCache *cache;
         OvKey *master;           /* NULL while sealed */
+        char *sealed_reason;     /* why, when it is not a passphrase still to come */
         char master_fp[17];
         VaultOrg **orgs;
         size_t n_orgs;
@@ -71,8 +73,19 @@ struct Vault {
 
 /* The vault's clock for the trash's ages, expiry and reminders. */
 static inline uint64_t vault_now(const Vault *v) { return v->clock ? v->clock() : now_usec(); }
+static inline void vault_emit(Vault *v, VaultEvent ev, const VaultOrg *o, const Secret *s) {
+        if (v->event_cb)
+                v->event_cb(v, ev, o->name, s, v->event_userdata);
+}
 
 /* vault-org.c: the org table */
+
+/* Reloads an org from the store and applies the difference to memory,
+ * emitting an event per secret added, changed or removed elsewhere. */
+int org_refresh(Vault *v, VaultOrg *o);
+/* A store call failed with r: -ESTALE means another writer got there
+ * first, so the org is reloaded before its next use. */
+void org_note_store_error(VaultOrg *o, int r);
 
 /* The loaded org, loading it on first use (which may finish an interrupted
  * key rotation: org_resume_rotation). */
@@ -89,7 +102,9 @@ void org_free(VaultOrg *o);
 /* Writes a record durably; *ret_stamp gets its file's new stamp, and the
  * org index is due for a rewrite. */
 int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_stamp);
-/* A failed store call as the named error (NoMemory or StorageFailure). */
+/* A failed store call as the named error: NoMemory, Conflict (another
+ * writer changed it first), NameExists (another writer took the name) or
+ * StorageFailure. */
 int storage_error(OvError *e, int r, const char *what, const char *org, const char *id);
 
 /* vault-versions.c: kept versions */

@@ -150,6 +150,15 @@ static void org_freep(VaultOrg **o) { org_free(*o); }
 int storage_error(OvError *e, int r, const char *what, const char *org, const char *id) {
         if (r == -ENOMEM)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        if (r == -ESTALE)
+                return ov_error_set_errno(e, OV_ERR_CONFLICT, r, "Cannot %s %s%s%s: changed by another host meanwhile; "
+                                          "nothing was written, try again", what, org, id ? "/" : "", id ?: "");
+        if (r == -EEXIST)
+                return ov_error_set_errno(e, OV_ERR_NAME_EXISTS, r, "Cannot %s %s%s%s: another host took the name meanwhile",
+                                          what, org, id ? "/" : "", id ?: "");
+        if (r == -ECONNREFUSED)
+                return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot %s %s%s%s: the store is unreachable; "
+                                          "nothing was written", what, org, id ? "/" : "", id ?: "");
         return ov_error_set_errno(e, OV_ERR_STORAGE_FAILURE, r, "Cannot %s %s%s%s: %m", what, org,
                                   id ? "/" : "", id ?: "");
 }
@@ -160,7 +169,13 @@ int org_save_record(Vault *v, VaultOrg *o, const Secret *next, RecordStamp *ret_
         int r = store_op_save_secret(v->store, o->name, next, ret_stamp);
         if (r >= 0)
                 o->index_dirty = true;
+        org_note_store_error(o, r);
         return r;
+}
+
+void org_note_store_error(VaultOrg *o, int r) {
+        if (r == -ESTALE)
+                o->stale = true;
 }
 
 /* usage.json entries apply only to the secret they were written for: a
@@ -245,12 +260,15 @@ static int org_load(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         return 0;
 }
 
-/* The loaded org, loading it on first use. */
+/* The loaded org, loading it on first use. A stale one is reloaded; when
+ * the store cannot answer, the last loaded state serves (reads, Resolve). */
 int org_get(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
         if (!org_name_valid(name))
                 return ov_error_set(e, OV_ERR_INVALID_ARGS, "Invalid org name");
         for (size_t i = 0; i < v->n_orgs; i++)
                 if (strcmp(v->orgs[i]->name, name) == 0) {
+                        if (v->orgs[i]->stale)
+                                (void) org_refresh(v, v->orgs[i]);
                         *ret = v->orgs[i];
                         return 0;
                 }
@@ -264,6 +282,99 @@ int org_get(Vault *v, const char *name, VaultOrg **ret, OvError *e) {
                 return r;
         v->orgs[v->n_orgs++] = o;
         *ret = o;
+        return 0;
+}
+
+/* s takes next's content (next is freed); what this host alone knows
+ * (its last use) stays. */
+static void secret_take(Secret *s, Secret *next) {
+        Secret old = *s;
+        *s = *next;
+        s->last_used = old.last_used;
+        s->last_used_by = old.last_used_by;
+        old.last_used_by = next->last_used_by;
+        *next = old;
+        secret_free(next);
+}
+
+int org_refresh(Vault *v, VaultOrg *o) {
+        _cleanup_free_ char *keys_error = NULL;
+        Secret **fresh = NULL;
+        size_t n = 0;
+        unsigned quarantined = 0;
+        OrgKeys keys = {};
+        int r;
+
+        r = store_op_load_org(v->store, o->name, &fresh, &n, &quarantined, NULL);
+        if (r < 0) {
+                log_warning("Org %s: cannot reload it from the store, serving what was loaded: %s", o->name,
+                            strerror(-r));
+                return r;
+        }
+        r = org_keys_load(v->store, o->name, &keys, &keys_error);
+        if (r >= 0 || r == -ENOENT) {
+                org_keys_clear(&o->keys);
+                o->keys = keys;
+                free(o->keys_error);
+                o->keys_error = NULL;
+                org_forget_data_keys(o);         /* unwrapped again from the new document */
+        } else
+                log_warning("Org %s: cannot reload its keys: %s", o->name, keys_error ?: strerror(-r));
+
+        /* Both sorted by id: one merge walk. Snapshot the old ids first, as
+         * the arrays change under the walk. */
+        size_t n_old = o->n;
+        _cleanup_free_ Secret **old = reallocarray(NULL, n_old ?: 1, sizeof(Secret *));
+        if (!old) {
+                for (size_t i = 0; i < n; i++)
+                        secret_free(fresh[i]);
+                free(fresh);
+                return -ENOMEM;
+        }
+        if (n_old > 0)
+                memcpy(old, o->by_id, n_old * sizeof(Secret *));
+        size_t i = 0, j = 0;
+        while (i < n_old || j < n) {
+                int c = i >= n_old ? 1 : j >= n ? -1 : strcmp(old[i]->id, fresh[j]->id);
+                if (c < 0) {             /* removed elsewhere */
+                        Secret *s = old[i++];
+                        org_unlink(o, s);
+                        vault_emit(v, VAULT_SECRET_REMOVED, o, s);
+                        secret_free(s);
+                } else if (c > 0) {      /* added elsewhere */
+                        Secret *s = fresh[j++];
+                        if (org_reserve(o) < 0) {
+                                secret_free(s);
+                                continue;
+                        }
+                        org_insert(o, s);
+                        vault_emit(v, VAULT_SECRET_ADDED, o, s);
+                } else {
+                        Secret *s = old[i++], *next = fresh[j++];
+                        if (s->stamp.ino == next->stamp.ino) {
+                                secret_free(next);
+                                continue;
+                        }
+                        org_unlink(o, s);
+                        secret_take(s, next);
+                        org_insert(o, s);        /* room: it was just unlinked */
+                        vault_emit(v, VAULT_SECRET_CHANGED, o, s);
+                }
+        }
+        free(fresh);
+
+        /* The trash: wholesale (other hosts delete, restore and purge too). */
+        Secret **trash = NULL;
+        size_t n_trash = 0;
+        unsigned trash_quarantined = 0;
+        if (store_op_load_trash(v->store, o->name, &trash, &n_trash, &trash_quarantined) >= 0) {
+                org_free_trash(o);
+                o->trash = trash;
+                o->n_trash = n_trash;
+        }
+        o->stale = false;
+        if (quarantined > 0)
+                log_warning("Org %s: %u unusable record(s) in the store ignored", o->name, quarantined);
         return 0;
 }
 

@@ -65,8 +65,10 @@ int org_trash_secret(Vault *v, VaultOrg *o, Secret *s, OvError *e) {
         } else if (deleted <= o->trash[old]->deleted)
                 deleted = o->trash[old]->deleted + 1;   /* a clock set back: names stay distinct */
         r = store_op_trash_secret(v->store, o->name, s, deleted, old >= 0 ? o->trash[old]->deleted : 0);
-        if (r < 0)
+        if (r < 0) {
+                org_note_store_error(o, r);
                 return storage_error(e, r, "move to the trash", o->name, s->id);
+        }
 
         org_unlink(o, s);
         o->index_dirty = true;
@@ -169,8 +171,10 @@ int vault_restore(Vault *v, const char *org, const char *id, OvError *e) {
         r = store_op_restore_secret(v->store, o->name, s, &s->stamp);
         if (r == -EEXIST)
                 return ov_error_set(e, OV_ERR_NAME_EXISTS, "A record with id %s exists in org %s", id, org);
-        if (r < 0)
+        if (r < 0) {
+                org_note_store_error(o, r);
                 return storage_error(e, r, "restore from the trash", org, id);
+        }
 
         trash_take(o, i);
         s->deleted = 0;

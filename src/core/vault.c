@@ -15,12 +15,24 @@
 #include "state-lock.h"
 #include "vault-internal.h"
 
-static void emit(Vault *v, VaultEvent ev, const VaultOrg *o, const Secret *s) {
-        if (v->event_cb)
-                v->event_cb(v, ev, o->name, s, v->event_userdata);
-}
-
 /* Opening, sealing */
+
+static void vault_forget_keys(Vault *v);
+
+/* A store shared by hosts remembers the master key it was first used
+ * with: a host with another key must not seal records no other host can
+ * open. Refused before anything is written. */
+static int check_master(Vault *v, const char *fingerprint, OvError *e) {
+        int r = store_op_check_master(v->store, fingerprint);
+        if (r == -EKEYREJECTED)
+                return ov_error_set(e, OV_ERR_SEALED,
+                                    "This host's master key is not the one the %s store was first used with: "
+                                    "refusing to serve (give every host the same key, docs/CRYPTO.md)",
+                                    store_kind(v->store));
+        if (r < 0)
+                return storage_error(e, r, "check the master key against", "the store", NULL);
+        return 0;
+}
 
 int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, OvError *e) {
         _cleanup_(vault_freep) Vault *v = NULL;
@@ -79,8 +91,21 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
         r = master_key_load(v->state_fd, cfg->key_mode, v->cache, &v->master, e);
         if (r < 0)
                 return r;
-        if (v->master)
+        if (v->master) {
                 crypto_key_fingerprint(v->master, v->master_fp);
+                OvError me = {};
+                r = check_master(v, v->master_fp, &me);
+                if (r < 0 && me.code != OV_ERR_SEALED)
+                        return ov_error_set(e, me.code, "%s", me.message);
+                if (r < 0) {
+                        /* Serve nothing a key opens, and say why: Status
+                         * answers (Sealed), every other call is Sealed with
+                         * this message. Nothing is written. */
+                        log_error("%s", me.message);
+                        v->sealed_reason = strdup(me.message);
+                        vault_forget_keys(v);
+                }
+        }
 
         *ret = TAKE_PTR(v);
         return 0;
@@ -104,6 +129,7 @@ void vault_free(Vault *v) {
         if (v->lock_fd >= 0)
                 close(v->lock_fd);       /* last: every write above is done */
         free(v->state_dir);
+        free(v->sealed_reason);
         free(v);
 }
 
@@ -137,7 +163,16 @@ int vault_unseal(Vault *v, const char *passphrase, size_t len, OvError *e) {
                 return r;
         if (!k)
                 return ov_error_set(e, OV_ERR_SEALED, "No master key available");
+        char fp[17];
+        crypto_key_fingerprint(k, fp);
+        r = check_master(v, fp, e);
+        if (r < 0) {
+                ov_key_free(k);
+                return r;
+        }
         vault_forget_keys(v);
+        free(v->sealed_reason);
+        v->sealed_reason = NULL;
         v->master = k;
         crypto_key_fingerprint(v->master, v->master_fp);
 
@@ -460,7 +495,7 @@ int vault_add_with(Vault *v, const char *org, const char *type, const char *name
         Secret *added = TAKE_PTR(s);
         org_insert(o, added);
         org_update_manifest(v, o);
-        emit(v, VAULT_SECRET_ADDED, o, added);
+        vault_emit(v, VAULT_SECRET_ADDED, o, added);
         return 0;
 }
 
@@ -530,7 +565,7 @@ int vault_update_with(Vault *v, const char *org, const char *id, json_t *fields,
         org_update_manifest(v, o);
         if (ret_warnings)
                 *ret_warnings = TAKE_PTR(warnings);
-        emit(v, VAULT_SECRET_CHANGED, o, s);
+        vault_emit(v, VAULT_SECRET_CHANGED, o, s);
         return 0;
 }
 
@@ -567,7 +602,7 @@ int vault_rename(Vault *v, const char *org, const char *id, const char *name, Ov
         s->name = TAKE_PTR(new_name);
         s->updated = next.updated;
         org_insert(o, s);
-        emit(v, VAULT_SECRET_CHANGED, o, s);
+        vault_emit(v, VAULT_SECRET_CHANGED, o, s);
         return 0;
 }
 
@@ -608,7 +643,7 @@ int vault_delete(Vault *v, const char *org, const char *id, bool force, char ***
         r = org_trash_secret(v, o, s, e);
         if (r < 0)
                 return r;
-        emit(v, VAULT_SECRET_REMOVED, o, s);
+        vault_emit(v, VAULT_SECRET_REMOVED, o, s);
         if (ret_broken)
                 *ret_broken = TAKE_PTR(broken);
         return 0;
@@ -665,7 +700,7 @@ int vault_add_reference(Vault *v, const char *org, const char *id, const char *f
         s->refs = TAKE_PTR(refs);
         s->n_refs++;
         f = t = NULL;
-        emit(v, VAULT_SECRET_CHANGED, o, s);
+        vault_emit(v, VAULT_SECRET_CHANGED, o, s);
         return 0;
 }
 
@@ -703,7 +738,7 @@ int vault_remove_reference(Vault *v, const char *org, const char *id, const char
         free(s->refs);
         s->refs = TAKE_PTR(refs);
         s->n_refs = n;
-        emit(v, VAULT_SECRET_CHANGED, o, s);
+        vault_emit(v, VAULT_SECRET_CHANGED, o, s);
         return 0;
 }
 
@@ -797,20 +832,57 @@ int vault_resolve_field(Vault *v, const char *org, const char *id, const char *f
         return 0;
 }
 
+/* Other hosts' writers of the org wait while it rotates (store lock), and
+ * it rotates what the store holds, not an older copy. */
 int vault_rotate_keys(Vault *v, const char *org, OvError *e) {
         VaultOrg *o = NULL;
+        bool changed = false;
         int r = org_get(v, org, &o, e);
         if (r < 0)
                 return r;
-        return org_rotate_keys(v, o, e);
+        r = store_op_lock_org(v->store, o->name, &changed);
+        if (r < 0)
+                return storage_error(e, r, "lock", o->name, NULL);
+        if (changed && (r = org_refresh(v, o)) < 0) {
+                store_op_unlock_org(v->store, o->name);
+                return storage_error(e, r, "reload", o->name, NULL);
+        }
+        r = org_rotate_keys(v, o, e);
+        store_op_unlock_org(v->store, o->name);
+        return r;
 }
 
+/* Changes by other writers of a shared store */
+
+int vault_store_watch(Vault *v, int *ret_fd, uint64_t *ret_generation) {
+        return store_op_watch(v->store, ret_fd, ret_generation);
+}
+
+static void on_store_changed(const char *org, void *userdata) {
+        Vault *v = userdata;
+        for (size_t i = 0; i < v->n_orgs; i++)
+                if (strcmp(v->orgs[i]->name, org) == 0)
+                        v->orgs[i]->stale = true;
+}
+
+int vault_store_process(Vault *v) {
+        int r = store_op_process(v->store, on_store_changed, v);
+        for (size_t i = 0; i < v->n_orgs; i++)
+                if (v->orgs[i]->stale)
+                        (void) org_refresh(v, v->orgs[i]);
+        return r;
+}
+
+/* A store that cannot answer still has a status: degraded, with what is
+ * loaded here. */
 int vault_status(Vault *v, VaultStatus *ret) {
         *ret = (VaultStatus) {
                 .sealed = !v->master,
                 .key_mode = v->key_mode,
                 .keyring_cache = keyring_cache_enabled(v->cache),
+                .store = store_kind(v->store),
         };
+        ret->store_degraded = store_op_degraded(v->store);
         return 0;
 }
 

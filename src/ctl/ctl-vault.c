@@ -11,7 +11,8 @@ int verb_status(Ctl *c) {
         static const char *const labels[][2] = {
                 { "Version", "Version" },   { "Sealed", "Sealed" },   { "KeyMode", "Key mode" },
                 { "Orgs", "Orgs" },         { "Secrets", "Secrets" }, { "Quarantined", "Quarantined" },
-                { "KeyringCache", "Keyring cache" }, { "PolicyProblems", "Policy problems" },
+                { "KeyringCache", "Keyring cache" }, { "StoreKind", "Store kind" }, { "Store", "Store" },
+                { "PolicyProblems", "Policy problems" },
         };
         _cleanup_json_ json_t *st = NULL;
         _cleanup_strv_free_ char **problems = NULL;

@@ -393,14 +393,16 @@ static int method_status(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
                                           "Version", "s", PACKAGE_VERSION,
                                           "Sealed", "b", (int) st.sealed,
                                           "KeyMode", "s", key_mode_to_string(st.key_mode),
                                           "Orgs", "u", counts.orgs,
                                           "Secrets", "u", counts.secrets,
                                           "Quarantined", "u", counts.quarantined,
-                                          "KeyringCache", "b", (int) st.keyring_cache);
+                                          "KeyringCache", "b", (int) st.keyring_cache,
+                                          "Store", "s", st.store_degraded ? "degraded" : "ok",
+                                          "StoreKind", "s", st.store);
         /* Problem messages name org files: only for whoever manages the vault.
          * PolicyProblemsVisible tells an empty list from a hidden one. */
         if (r >= 0)

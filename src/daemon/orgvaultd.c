@@ -19,6 +19,7 @@
 #include "bus-open.h"
 #include "bus-manager.h"
 #include "credential-socket.h"
+#include "store-copy.h"
 #include "log.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -28,6 +29,9 @@
 
 typedef struct Options {
         const char *state_dir;
+        const char *store;
+        const char *copy_from, *copy_to;         /* --copy-store: copy and exit */
+        bool copy_verify_only;
         const char *config_dir;
         const char *data_dir;
         const char *runtime_dir;
@@ -47,6 +51,9 @@ typedef struct Daemon {
         sd_event_source *idle_timer;     /* NULL with --idle-timeout=0 */
         sd_event_source *flush_timer;    /* armed only while usage is unwritten */
         sd_event_source *policy_source;  /* the policy's inotify fd */
+        sd_event_source *store_source;   /* a shared store's change notifications */
+        sd_event_source *store_timer;    /* reconnects a shared store that went away */
+        uint64_t store_generation;
         uint64_t idle_usec;
         bool exiting;
 } Daemon;
@@ -62,6 +69,13 @@ static void help(void) {
                "Paths:\n"
                "      --state-dir=DIR        Records, org keys and master.key\n"
                "                             (default: %s)\n"
+               "      --store=URI            Keep records, org keys and usage in PostgreSQL,\n"
+               "                             shared by every host given the same URI\n"
+               "                             (postgresql://host/db?sslmode=verify-full, no\n"
+               "                             password: it comes from the credential\n"
+               "                             orgvault.pg-password or libpq's PGPASSFILE).\n"
+               "                             The master key stays local (--key-mode).\n"
+               "                             Default: the files of --state-dir\n"
                "      --config-dir=DIR       orgs.d/*.json role policy and local types.d/\n"
                "                             (default: %s)\n"
                "      --data-dir=DIR         Shipped types.d/ and actions.json\n"
@@ -96,6 +110,15 @@ static void help(void) {
                "                             (default: 30)\n"
                "      --keep-versions=N      Keep each secret's N earlier values for rollback;\n"
                "                             older ones are destroyed (0-100, default: 10)\n"
+               "\n"
+               "Moving between stores (no key needed, ciphertext copied as it is):\n"
+               "      --copy-store=FROM --to=TO\n"
+               "                             Copy every org (records, key document, usage)\n"
+               "                             from one store to the other, then read the\n"
+               "                             target back and compare; each is a state\n"
+               "                             directory or a postgresql:// URI. An org the\n"
+               "                             target holds already is refused. Exits.\n"
+               "      --verify               With --copy-store: only compare, write nothing\n"
                "\n"
                "  -h --help                  Show this help and exit\n"
                "     --version               Show the version and exit\n"
@@ -137,7 +160,7 @@ static int parse_log_level(const char *s) {
 /* Returns 1 to run, 0 to exit successfully (--help, --version), <0 on error. */
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum {
-                ARG_STATE_DIR = 0x100, ARG_CONFIG_DIR, ARG_DATA_DIR, ARG_RUNTIME_DIR, ARG_BUS_ADDRESS,
+                ARG_STORE = 0x80, ARG_COPY_STORE, ARG_TO, ARG_VERIFY, ARG_STATE_DIR = 0x100, ARG_CONFIG_DIR, ARG_DATA_DIR, ARG_RUNTIME_DIR, ARG_BUS_ADDRESS,
                 ARG_KEY_MODE, ARG_IDLE_TIMEOUT, ARG_AUDIT_LOG, ARG_KEYRING_TIMEOUT, ARG_LOCK_TIMEOUT, ARG_LOG_LEVEL,
                 ARG_VERSION, ARG_TRASH_DAYS, ARG_KEEP_VERSIONS,
         };
@@ -145,6 +168,10 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "help",            no_argument,       NULL, 'h' },
                 { "version",         no_argument,       NULL, ARG_VERSION },
                 { "state-dir",       required_argument, NULL, ARG_STATE_DIR },
+                { "store",           required_argument, NULL, ARG_STORE },
+                { "copy-store",      required_argument, NULL, ARG_COPY_STORE },
+                { "to",              required_argument, NULL, ARG_TO },
+                { "verify",          no_argument,       NULL, ARG_VERIFY },
                 { "config-dir",      required_argument, NULL, ARG_CONFIG_DIR },
                 { "data-dir",        required_argument, NULL, ARG_DATA_DIR },
                 { "runtime-dir",     required_argument, NULL, ARG_RUNTIME_DIR },
@@ -169,6 +196,18 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_VERSION:
                         printf("orgvaultd %s\n", PACKAGE_VERSION);
                         return 0;
+                case ARG_STORE:
+                        o->store = optarg;
+                        break;
+                case ARG_COPY_STORE:
+                        o->copy_from = optarg;
+                        break;
+                case ARG_TO:
+                        o->copy_to = optarg;
+                        break;
+                case ARG_VERIFY:
+                        o->copy_verify_only = true;
+                        break;
                 case ARG_STATE_DIR:
                         o->state_dir = optarg;
                         break;
@@ -343,6 +382,57 @@ static int on_policy_changed(sd_event_source *s, int fd, uint32_t revents, void 
         return 0;
 }
 
+/* A shared store: other hosts' changes arrive on its fd; while it is
+ * gone, a timer reconnects (the vault serves what it loaded meanwhile). */
+
+#define STORE_RETRY_USEC (1 * USEC_PER_SEC)
+
+static int on_store_event(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static void store_rewatch(Daemon *d) {
+        Manager *m = &d->manager;
+        uint64_t gen = 0;
+        int fd = -1;
+
+        if (vault_store_watch(m->vault, &fd, &gen) < 0 || gen == d->store_generation)
+                return;
+        d->store_source = sd_event_source_disable_unref(d->store_source);
+        d->store_generation = gen;
+        if (fd >= 0 && sd_event_add_io(m->event, &d->store_source, fd, EPOLLIN, on_store_event, d) < 0)
+                log_warning("Cannot watch the store for changes; retrying");
+        else if (fd >= 0)
+                (void) sd_event_source_set_priority(d->store_source, SD_EVENT_PRIORITY_NORMAL - 5);
+}
+
+static int on_store_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Daemon *d = userdata;
+        (void) vault_store_process(d->manager.vault);
+        store_rewatch(d);
+        return 0;
+}
+
+static int on_store_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        /* Also with a watch in place: a reload that failed (the database
+         * was away) is retried here, not only on the next notification. */
+        (void) vault_store_process(d->manager.vault);
+        store_rewatch(d);
+        (void) sd_event_source_set_time_relative(s, STORE_RETRY_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+static int setup_store_watch(Daemon *d) {
+        Manager *m = &d->manager;
+        uint64_t gen = 0;
+        int fd = -1;
+        int r = vault_store_watch(m->vault, &fd, &gen);
+        if (r < 0 || gen == 0)
+                return 0;        /* no other writers */
+        store_rewatch(d);
+        return sd_event_add_time_relative(m->event, &d->store_timer, CLOCK_MONOTONIC, STORE_RETRY_USEC, 0,
+                                          on_store_timer, d);
+}
+
 /* Set-up */
 
 static int setup_event(Daemon *d, const Options *o) {
@@ -374,6 +464,8 @@ static int setup_event(Daemon *d, const Options *o) {
                 if (r >= 0)
                         r = sd_event_source_set_priority(d->policy_source, SD_EVENT_PRIORITY_NORMAL - 10);
         }
+        if (r >= 0)
+                r = setup_store_watch(d);
         if (r >= 0 && o->idle_timeout_sec > 0) {
                 d->idle_usec = o->idle_timeout_sec * USEC_PER_SEC;
                 r = sd_event_add_time_relative(m->event, &d->idle_timer, CLOCK_MONOTONIC, d->idle_usec, 0,
@@ -435,6 +527,7 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
         }
         r = vault_open(&m->vault, &(VaultConfig) {
                 .state_dir = o->state_dir,
+                .store = o->store,
                 .key_mode = o->key_mode,
                 .keyring_timeout_sec = o->keyring_timeout_sec,
                 .trash_days = o->trash_days,
@@ -442,7 +535,8 @@ static int load_policy_and_vault(Daemon *d, const Options *o) {
                 .lock_timeout_usec = o->lock_timeout_sec * USEC_PER_SEC,
         }, m->types, &e);
         if (r < 0) {
-                log_error("Cannot open the vault in %s: %s", o->state_dir, e.message);
+                log_error("Cannot open the vault in %s%s: %s", o->state_dir,
+                          o->store ? " with its store" : "", e.message);
                 return r;
         }
         if (vault_is_sealed(m->vault))
@@ -461,12 +555,34 @@ static void daemon_done(Daemon *d) {
         sd_event_source_unref(d->idle_timer);
         sd_event_source_unref(d->flush_timer);
         sd_event_source_unref(d->policy_source);
+        sd_event_source_disable_unref(d->store_source);
+        sd_event_source_disable_unref(d->store_timer);
         vault_free(m->vault);    /* writes lazy usage, wipes keys */
         policy_free(m->policy);
         type_registry_free(m->types);
         strv_free(m->type_errors);
         sd_event_unref(m->event);
         audit_close();
+}
+
+/* --copy-store=FROM --to=TO [--verify]: the store's contents only, no
+ * bus, no key. */
+static int copy_store(const Options *o) {
+        _cleanup_free_ char *error = NULL;
+        StoreCopyResult res = {};
+
+        if (!o->copy_from || !o->copy_to) {
+                log_error("--copy-store=FROM needs --to=TO (and the other way round)");
+                return -EINVAL;
+        }
+        int r = store_copy(o->copy_from, o->copy_to, o->copy_verify_only, &res, &error);
+        if (r < 0) {
+                log_error("%s failed: %s", o->copy_verify_only ? "Verifying" : "Copying", error ?: strerror(-r));
+                return r;
+        }
+        printf("%s %u org(s), %u record(s), %u key document(s): target matches the source\n",
+               o->copy_verify_only ? "Verified" : "Copied", res.orgs, res.records, res.key_documents);
+        return 0;
 }
 
 static int run(int argc, char *argv[]) {
@@ -488,6 +604,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r;
+        if (o.copy_from || o.copy_to)
+                return copy_store(&o);
         r = harden_process();
         if (r < 0) {
                 log_error_errno(r, "Cannot disable core dumps: %m");

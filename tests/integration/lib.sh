@@ -48,6 +48,15 @@ OV_DIR=
 OV_BUS_PID=
 OV_IDLE=${OV_IDLE:-30}
 OV_EXTRA_ARGS=${OV_EXTRA_ARGS:-}
+# The store every test runs against: files (default) or postgresql. With
+# postgresql, each test gets a fresh database on the server at OV_PG_SOCK
+# (tests/run --store=postgresql starts one for the suite), or starts its
+# own server when none is given.
+OV_STORE=${OV_STORE:-files}
+OV_STORE_ARG=
+OV_PG_DB=
+OV_PG_OWN=
+source "$(dirname "${BASH_SOURCE[0]}")/pg-lib.sh"
 
 ok() { OV_PASSED=$((OV_PASSED + 1)); echo "ok - $*"; }
 fail() { OV_FAILED=$((OV_FAILED + 1)); echo "not ok - $*"; }
@@ -104,7 +113,7 @@ ov_reload_bus() {
 ov_daemon_cmd() {
         echo "$ORGVAULTD --bus-address=unix:path=$OV_DIR/bus --state-dir=$OV_DIR/state" \
              "--config-dir=$OV_DIR/config --data-dir=$SOURCE_ROOT/policy --runtime-dir=$OV_DIR/run" \
-             "--idle-timeout=$OV_IDLE --audit-log=$OV_DIR/audit.jsonl --keyring-timeout=0${OV_EXTRA_ARGS:+ $OV_EXTRA_ARGS}"
+             "--idle-timeout=$OV_IDLE --audit-log=$OV_DIR/audit.jsonl --keyring-timeout=0${OV_STORE_ARG:+ $OV_STORE_ARG}${OV_EXTRA_ARGS:+ $OV_EXTRA_ARGS}"
 }
 
 ov_write_service_file() {
@@ -112,12 +121,44 @@ ov_write_service_file() {
         cat >"$OV_DIR/services/io.orgvault.Vault1.service" <<EOF
 [D-BUS Service]
 Name=io.orgvault.Vault1
-Exec=$(ov_daemon_cmd)
+Exec=${OV_EXEC_PREFIX:+$OV_EXEC_PREFIX }$(ov_daemon_cmd)
 EOF
 }
 
+# Hosts: ov_setup makes host "a" (its own dir, bus and daemon); a test of a
+# shared store adds more with ov_add_host and switches with ov_use. All
+# hosts of a test use the same store (database).
+declare -A OV_HOST_DIR=() OV_HOST_BUS_PID=()
+OV_HOST=
+
 ov_setup() {
         ov_create_users
+        ov_new_host a
+        ov_setup_store || { echo "cannot set up the $OV_STORE store"; exit 1; }
+        ov_write_service_file
+        trap 'ov_teardown; ov_unstage' EXIT
+}
+
+# ov_add_host NAME: another host sharing the store; with the same master
+# key as host a (a fleet: docs/CRYPTO.md) unless OV_NEW_MASTER_KEY is set.
+ov_add_host() {
+        local a_state=${OV_HOST_DIR[a]}/state
+        ov_new_host "$1"
+        if [[ -z ${OV_NEW_MASTER_KEY:-} && -f $a_state/master.key ]]; then
+                cp -p "$a_state/master.key" "$OV_DIR/state/master.key"
+        fi
+        ov_write_service_file
+}
+
+ov_use() {
+        OV_HOST=$1
+        OV_DIR=${OV_HOST_DIR[$1]}
+        OV_BUS_PID=${OV_HOST_BUS_PID[$1]}
+        export OV_BUS="unix:path=$OV_DIR/bus"
+        export ORGVAULT_BUS_ADDRESS=$OV_BUS
+}
+
+ov_new_host() {
         OV_DIR=$(mktemp -d /tmp/ovtest.XXXXXX)
         chmod 0755 "$OV_DIR"
         mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
@@ -138,7 +179,6 @@ ov_setup() {
   </policy>
 </busconfig>
 EOF
-        ov_write_service_file
         ov_default_policy
         # In the foreground (backgrounded here) so every daemon it activates
         # inherits this stderr: the daemon's log and any sanitizer report
@@ -154,16 +194,52 @@ EOF
         [[ -n ${OV_PRIVATE_KEYRING:-} ]] && wrap=(keyctl session -)
         ("${wrap[@]}" dbus-daemon --config-file="$OV_DIR/bus.conf" --nofork 2>>"$OV_DIR/daemon.stderr" </dev/null >/dev/null &
          echo $! >"$OV_DIR/bus.pid")
-        OV_BUS_PID=$(cat "$OV_DIR/bus.pid")
-        export OV_BUS="unix:path=$OV_DIR/bus"
-        export ORGVAULT_BUS_ADDRESS=$OV_BUS
+        OV_HOST_DIR[$1]=$OV_DIR
+        OV_HOST_BUS_PID[$1]=$(cat "$OV_DIR/bus.pid")
+        ov_use "$1"
         ov_wait_for 30 test -S "$OV_DIR/bus" || echo "the private bus did not come up" >&2
-        trap 'ov_teardown; ov_unstage' EXIT
+}
+
+# A test that is about the files themselves (disk full, a corrupt file)
+# says so: with another store it is skipped, counted neither passed nor
+# failed, with the reason printed.
+ov_files_store_only() {
+        [[ $OV_STORE == files ]] && return 0
+        echo "skip - $(basename "$0") against the $OV_STORE store: $*"
+        echo "0 passed, 0 failed"
+        exit 0
+}
+
+ov_setup_store() {
+        [[ $OV_STORE == postgresql ]] || return 0
+        if [[ -z $OV_PG_SOCK ]]; then
+                ov_pg_start "$(mktemp -d /tmp/ovpg.XXXXXX)" || return 1
+                OV_PG_OWN=1
+        fi
+        OV_PG_DB=ov_$(basename "$OV_DIR" | tr -c 'a-zA-Z0-9\n' _ | tr 'A-Z' 'a-z')
+        ov_pg_createdb "$OV_PG_DB" || return 1
+        OV_STORE_ARG=--store=$(ov_pg_uri "$OV_PG_DB")
 }
 
 ov_teardown() {
         [[ -n $OV_DIR ]] || return 0
+        local h cur=${OV_HOST:-a}
+        for h in "${!OV_HOST_DIR[@]}"; do
+                [[ $h == "$cur" ]] && continue
+                ov_use "$h"
+                ov_stop_daemon
+                [[ -n $OV_BUS_PID ]] && kill "$OV_BUS_PID" 2>/dev/null
+                [[ -n ${OV_KEEP:-} ]] || rm -rf "$OV_DIR"
+                unset "OV_HOST_DIR[$h]"
+        done
+        [[ -n ${OV_HOST_DIR[$cur]:-} ]] && ov_use "$cur"
         ov_stop_daemon
+        if [[ -n $OV_PG_OWN ]]; then
+                ov_pg_stop immediate
+                rm -rf "$OV_PG_DIR"
+        elif [[ -n $OV_PG_DB ]]; then
+                ov_pg_as "$OV_PG_BIN/dropdb" -h "$OV_PG_SOCK" -U orgvault --if-exists "$OV_PG_DB" 2>/dev/null || true
+        fi
         [[ -n $OV_BUS_PID ]] && kill "$OV_BUS_PID" 2>/dev/null
         OV_BUS_PID=
         [[ -n ${OV_KEEP:-} ]] || rm -rf "$OV_DIR"
@@ -263,9 +339,13 @@ assert_allowed() {
 }
 
 # A hash of every file (name, mode, content) under the state dir.
+# With the postgresql store, also every row the store holds.
 ov_state_hash() {
-        (cd "$OV_DIR/state" && find . -type f -printf '%p %m\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r cat) |
-                sha256sum | cut -d' ' -f1
+        { (cd "$OV_DIR/state" && find . -type f -printf '%p %m\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r cat)
+          if [[ -n $OV_PG_DB ]]; then
+                ov_psql "$OV_PG_DB" "SELECT org, keys::text, keys_rev, usage::text, changes FROM orgvault_orgs ORDER BY org"
+                ov_psql "$OV_PG_DB" "SELECT org, id, rev, record::text FROM orgvault_records ORDER BY org, id"
+          fi; } | sha256sum | cut -d' ' -f1
 }
 
 # Fake values only (DEVELOPERS' rule): they match the types' patterns.
@@ -320,5 +400,30 @@ ov_check_daemon_stderr() {
                 grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | head -n 40 | sed 's/^/    /'
         else
                 ok "daemon stderr has no sanitizer report"
+        fi
+}
+
+# What the store holds, whichever it is (files or postgresql), for tests
+# that look under the daemon: an org's usage JSON, a record's JSON text, the
+# orgs it knows (one a line).
+ov_store_usage() {
+        if [[ -n $OV_PG_DB ]]; then
+                ov_psql "$OV_PG_DB" "SELECT usage::text FROM orgvault_orgs WHERE org = '$1'"
+        else
+                cat "$OV_DIR/state/orgs/$1/usage.json" 2>/dev/null
+        fi
+}
+ov_store_record() {
+        if [[ -n $OV_PG_DB ]]; then
+                ov_psql "$OV_PG_DB" "SELECT record::text FROM orgvault_records WHERE org = '$1' AND id = '$2'"
+        else
+                cat "$OV_DIR/state/orgs/$1/secrets/$2.json" 2>/dev/null
+        fi
+}
+ov_store_orgs() {
+        if [[ -n $OV_PG_DB ]]; then
+                ov_psql "$OV_PG_DB" "SELECT org FROM orgvault_orgs ORDER BY org"
+        else
+                ls "$OV_DIR/state/orgs"
         fi
 }

@@ -77,7 +77,7 @@ check "no sanitizer report at the idle exit" bash -c "! grep -qE 'ERROR: (Addres
 idle_hash=$(ov_state_hash)
 
 # The lazily kept LastUsed reached the disk before the exit.
-check "LastUsed of cold-1 was written at exit" grep -rq cold-1 "$OV_DIR/state/orgs/acme" --include='*usage*'
+assert_contains "LastUsed of cold-1 was written at exit" "$(ov_store_usage acme)" '"cold-1"'
 
 # --- Re-activation: every secret as it was ---
 after=$(listing)

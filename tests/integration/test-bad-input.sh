@@ -87,12 +87,12 @@ for org in '..' '../acme' 'acme/..' 'acme/../globex' '../../escape' '../escape' 
                 fi
         done
 done
-assert_eq "no org dir but acme's and globex's" "$(ls "$OV_DIR/state/orgs" | tr '\n' ' ')" "acme globex "
+assert_eq "no org but acme's and globex's" "$(ov_store_orgs | tr '\n' ' ')" "acme globex "
 check "nothing escaped the state dir" test ! -e "$OV_DIR/escape" -a ! -e "$OV_DIR/state/escape"
 # A display name that looks like a path is only text; its id is a safe slug.
 id=$(ovgdbus ovt-bob AddSecret acme slack-webhook "../../etc/passwd" "$SLACK" "$NOOPTS" | sed -n "s/^('\([^']*\)'.*/\1/p")
 check "a path-like name gets a slug id [$id]" grep -qE '^[a-z0-9][a-z0-9_-]{0,63}$' <<<"$id"
-check "its record is in acme's secrets dir" test -f "$OV_DIR/state/orgs/acme/secrets/$id.json"
+check "its record is acme's" test -n "$(ov_store_record acme "$id")"
 bad "unknown org" $E.AccessDenied ovt-bob AddSecret nosuchorg slack-webhook "X" "$SLACK" "$NOOPTS"
 
 # --- Types and fields ---

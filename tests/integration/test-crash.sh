@@ -52,5 +52,10 @@ fi
 ov_check_daemon_stderr
 assert_eq "no temp file after a clean stop" "$(find "$OV_DIR/state" -name '.#*' | wc -l)" 0
 assert_eq "quarantine/ is empty" "$(find "$OV_DIR/state/quarantine" -mindepth 1 2>/dev/null | wc -l)" 0
+if [[ -n $OV_PG_DB ]]; then
+        # crash-driver reads org.json; the database's key documents here.
+        assert_not_contains "no org left mid-rotation in the database" \
+                "$(ov_psql "$OV_PG_DB" "SELECT keys::text FROM orgvault_orgs")" rotating_to
+fi
 
 ov_finish

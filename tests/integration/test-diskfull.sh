@@ -6,6 +6,7 @@
 # lost across a restart, and adds work again once space returns. Remounted
 # read-only: the same, and it recovers on remount rw.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ov_files_store_only "it fills the state dir's filesystem; the postgresql store's disk is the server's (a dead server is test-pg-hosts.sh)"
 
 RESOLVE=$BUILD_DIR/tests/integration/resolve-client
 STORAGE=io.orgvault.Vault1.Error.StorageFailure

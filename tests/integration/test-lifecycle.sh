@@ -64,7 +64,12 @@ assert_eq "the consumer gets what it gets for a missing secret" "$(resolve ovt-a
         org.freedesktop.DBus.Error.AccessDenied
 assert_error "GetSecret: NotFound" io.orgvault.Vault1.Error.NotFound ovt-alice GetSecret acme ops-slack
 assert_eq "ListTrash shows it with its reference" "$(trash_ids)" "ops-slack:Ops Slack:1"
-check "the record moved to trash/" bash -c "ls '$OV_DIR/state/orgs/acme/trash/' | grep -q '^ops-slack\.[0-9]*\.json$'"
+if [[ -n $OV_PG_DB ]]; then
+        assert_eq "the record moved to the trash table" \
+                "$(ov_psql "$OV_PG_DB" "SELECT id FROM orgvault_trash WHERE org = 'acme' AND NOT EXISTS (SELECT 1 FROM orgvault_records r WHERE r.org = 'acme' AND r.id = 'ops-slack')")" ops-slack
+else
+        check "the record moved to trash/" bash -c "ls '$OV_DIR/state/orgs/acme/trash/' | grep -q '^ops-slack\.[0-9]*\.json$'"
+fi
 
 # --- The role matrix of the trash methods (refusals write nothing) ---
 before=$(ov_state_hash)

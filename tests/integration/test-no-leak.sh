@@ -150,8 +150,17 @@ printf 'x%s' "$OPENAI2" | base64 -w0 >"$OV_DIR/probe.b64"
 printf '%s' "$TWILIO_SECRET" | od -An -tx1 | tr -d ' \n' >"$OV_DIR/probe.hex"
 assert_eq "the scanner sees encoded values" "$(leaks "$OV_DIR/probe.b64" "$OV_DIR/probe.hex" | wc -l)" 2
 rm -f "$OV_DIR/probe.b64" "$OV_DIR/probe.hex"
-files=$(find "$OV_DIR" -type f ! -name monitor.json ! -name replies.txt)
-check "there are records to look at" test -n "$(find "$OV_DIR/state" -name '*.json' -path '*secrets*')"
+if [[ -n $OV_PG_DB ]]; then
+        # The postgresql store: its rows, and the server's own files (table,
+        # WAL) when this test's server is the one the rows live in.
+        ov_psql "$OV_PG_DB" "SELECT record::text FROM orgvault_records; SELECT keys::text, usage::text FROM orgvault_orgs" \
+                >"$OV_DIR/db-rows.txt"
+        check "there are records to look at" grep -q ciphertext "$OV_DIR/db-rows.txt"
+        files="$(find "$OV_DIR" -type f ! -name monitor.json ! -name replies.txt) $(find "$OV_PG_DIR/data/base" "$OV_PG_DIR/data/pg_wal" -type f 2>/dev/null)"
+else
+        files=$(find "$OV_DIR" -type f ! -name monitor.json ! -name replies.txt)
+        check "there are records to look at" test -n "$(find "$OV_DIR/state" -name '*.json' -path '*secrets*')"
+fi
 assert_eq "no file under the test dir holds a value" "$(leaks $files | sed "s|$OV_DIR/||" | tr '\n' ' ')" ""
 check "the audit log was written" test -s "$OV_DIR/audit.jsonl"
 assert_eq "the audit log holds no value" "$(leaks "$OV_DIR/audit.jsonl")" ""

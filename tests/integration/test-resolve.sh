@@ -141,7 +141,7 @@ check "admin deletes the Infobip secret" test -z "$(ov_error_of ovt-bob DeleteSe
 
 # Delete is refused while referenced, with every reference listed.
 # (The record, not the whole state dir: usage.json may be flushed any time.)
-record_hash() { sha256sum <"$OV_DIR/state/orgs/acme/secrets/ops-slack.json"; }
+record_hash() { ov_store_record acme ops-slack | sha256sum; }
 before=$(record_hash)
 msg=$(ovgdbus ovt-bob DeleteSecret acme ops-slack false 2>&1)
 assert_contains "delete while referenced is InUse" "$msg" "io.orgvault.Vault1.Error.InUse"

@@ -201,6 +201,7 @@ cell denied root AddSecret nosuchorg slack-webhook "Root Elsewhere" "$SLACK" "$N
 cell denied root RotateKeys nosuchorg
 assert_eq "calls on an unknown org left the state dir byte-identical" "$(ov_state_hash)" "$before"
 check "no directory for the unknown org" test ! -e "$OV_DIR/state/orgs/nosuchorg"
+assert_not_contains "the store knows no such org" "$(ov_store_orgs)" nosuchorg
 
 # --- Denied calls are audited, without values ---
 check "denied calls are in the audit log" grep -q denied "$OV_DIR/audit.jsonl"
