@@ -32,6 +32,7 @@ static const int errnos[_OV_ERR_MAX] = {
         [OV_ERR_SEALED] = ENOKEY,
         [OV_ERR_STORAGE_FAILURE] = EIO,
         [OV_ERR_NO_MEMORY] = ENOMEM,
+        [OV_ERR_CONFLICT] = ESTALE,
 };
 
 int ov_error_errno(OvErrorCode code) {
