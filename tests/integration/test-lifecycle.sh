@@ -202,23 +202,34 @@ STALE=https://hooks.slack.com/services/TFAKE0000/BFAKE0000/StaleProbe00000000000
 FRESH=https://hooks.slack.com/services/TFAKE0000/BFAKE0000/FreshProbe00000000000000
 cell ok ovt-bob AddSecret acme slack-webhook "Copied Hook" "{'webhook_url': '$STALE'}" "{'id': <'copied'>}"
 cell ok ovt-alertd AddReference acme copied alerts sink:copied
-cp -p "$OV_DIR/state/orgs/acme/secrets/copied.json" "$OV_DIR/copied-v1.json"
+# (With the postgresql store the "copy back" is the old JSON put back in the row.)
+if [[ -n $OV_PG_DB ]]; then ov_store_record acme copied >"$OV_DIR/copied-v1.json"; else
+cp -p "$OV_DIR/state/orgs/acme/secrets/copied.json" "$OV_DIR/copied-v1.json"; fi
 cell ok ovt-bob UpdateSecret acme copied "{'webhook_url': '$FRESH'}"
 ov_stop_daemon
-cp -p "$OV_DIR/copied-v1.json" "$OV_DIR/state/orgs/acme/secrets/copied.json"
+if [[ -n $OV_PG_DB ]]; then
+        ov_psql "$OV_PG_DB" "UPDATE orgvault_records SET record = '$(cat "$OV_DIR/copied-v1.json")'::json WHERE org = 'acme' AND id = 'copied'"
+else
+cp -p "$OV_DIR/copied-v1.json" "$OV_DIR/state/orgs/acme/secrets/copied.json"; fi
 assert_eq "the consumer does not get the stale value" "$(resolve ovt-alertd acme copied)" \
         org.freedesktop.DBus.Error.AccessDenied
 assert_not_contains "... nothing of it" "$(cat "$OUT")" StaleProbe
 assert_error "a member sees it is gone" io.orgvault.Vault1.Error.NotFound ovt-alice GetSecret acme copied
 assert_eq "Status reports it quarantined" \
         "$(ovbus_json root Status | ov_py 'print(d["data"][0]["Quarantined"]["data"])')" 1
-check "the copy is in quarantine/" bash -c "ls '$OV_DIR/state/quarantine/' | grep -q '^acme.copied.json'"
+if [[ -n $OV_PG_DB ]]; then
+        assert_eq "the copy is in orgvault_quarantine" "$(ov_psql "$OV_PG_DB" "SELECT id FROM orgvault_quarantine WHERE org = 'acme'")" copied
+        ov_psql "$OV_PG_DB" "SELECT manifest::text FROM orgvault_orgs WHERE org = 'acme'" >"$OV_DIR/manifest.json"
+else
+        check "the copy is in quarantine/" bash -c "ls '$OV_DIR/state/quarantine/' | grep -q '^acme.copied.json'"
+        cp "$OV_DIR/state/orgs/acme/manifest.json" "$OV_DIR/manifest.json"
+fi
 check "the daemon said why" grep -q "refused record copied.*older than the manifest" "$OV_DIR/daemon.stderr"
 check "the manifest is MAC'd" python3 -c "
 import json, sys
 m = json.load(open(sys.argv[1]))
 sys.exit(0 if m['format'] == 2 and len(m['mac']) == 44 and any(e['id'] == 'copied' for e in m['secrets']) else 1)" \
-        "$OV_DIR/state/orgs/acme/manifest.json"
+        "$OV_DIR/manifest.json"
 
 # --- Expiry and rotation reminders ---
 now=$(( $(date +%s) * 1000000 ))
