@@ -22,7 +22,7 @@ sealed() { status | grep -o '"Sealed" b [a-z]*' | awk '{print $3}'; }
 # The (fake) passphrase goes through a terminal, as orgvaultctl asks for it.
 PASS_FILE=$SYSTEST_STATE/passphrase
 (umask 077; tr -dc 'a-z0-9' </dev/urandom | head -c 20 >"$PASS_FILE")
-unseal() { timeout 90 /usr/local/lib/orgvault-systest/unseal-pty "$PASS_FILE" >/dev/null 2>&1; }
+unseal() { timeout 420 /usr/local/lib/orgvault-systest/unseal-pty "$PASS_FILE" >/dev/null 2>&1; }
 
 assert_eq "a passphrase vault starts sealed" "$(sealed)" true
 assert_contains "Status: KeyringCache true under the unit" "$(status)" '"KeyringCache" b true'
