@@ -64,6 +64,7 @@ typedef struct Secret {
         char *last_used_by;
         RecordStamp stamp;       /* of its record file, for the org index */
         uint64_t deleted;        /* in the trash: when it was deleted (µs); else 0 */
+        uint32_t name_slot;      /* in its org's search index (name-index.h); 0: not in one */
 } Secret;
 
 /* Bounds of a secret's references (feature and target: 1..256 bytes of

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "keyring-cache.h"
+#include "name-index.h"
 #include "log.h"
 #include "org-keys.h"
 #include "store-backend.h"
@@ -41,6 +42,7 @@ typedef struct VaultOrg {
         size_t n_data_keys;
         bool usage_dirty;
         bool index_dirty;        /* orgs/<org>/index does not match memory */
+        NameIndex *names;        /* search index of by_name, built at the first search; NULL: none */
         Secret **trash;          /* deleted secrets, sorted by id, one per id */
         size_t n_trash;
         ManifestEntry *gone;     /* purged records the manifest remembers */
@@ -98,6 +100,10 @@ const Secret *org_find_name(const VaultOrg *o, const char *name, const Secret *e
 int org_reserve(VaultOrg *o);                   /* room for one more: org_insert can't fail */
 void org_insert(VaultOrg *o, Secret *s);        /* takes ownership */
 void org_unlink(VaultOrg *o, Secret *s);        /* from both indexes; does not free */
+/* The secrets of o whose name may contain needle, in by_name's order (the
+ * caller still checks each): -EOPNOTSUPP when the search index cannot
+ * narrow it (scan by_name instead), -ENOMEM. */
+int org_search_candidates(VaultOrg *o, const char *needle, Secret ***ret, size_t *ret_n);
 void org_free(VaultOrg *o);
 /* Writes a record durably; *ret_stamp gets its file's new stamp, and the
  * org index is due for a rewrite. */

@@ -108,6 +108,13 @@ static void array_remove(Secret **a, size_t n, size_t pos) {
         memmove(a + pos, a + pos + 1, (n - pos - 1) * sizeof(Secret *));
 }
 
+/* An index that could not follow a change may miss names: it goes, and
+ * the next search builds a new one. */
+static void org_drop_names(VaultOrg *o) {
+        name_index_free(o->names);
+        o->names = NULL;
+}
+
 /* Takes ownership of s; call org_reserve() first so it cannot fail. */
 void org_insert(VaultOrg *o, Secret *s) {
         size_t id_pos = 0;
@@ -116,6 +123,8 @@ void org_insert(VaultOrg *o, Secret *s) {
         array_insert(o->by_id, o->n, id_pos, s);
         array_insert(o->by_name, o->n, name_pos, s);
         o->n++;
+        if (o->names && name_index_add(o->names, s) < 0)
+                org_drop_names(o);
 }
 
 /* Unlinks s from both indexes (does not free it). */
@@ -126,12 +135,35 @@ void org_unlink(VaultOrg *o, Secret *s) {
                 array_remove(o->by_id, o->n, (size_t) i);
         array_remove(o->by_name, o->n, name_pos);
         o->n--;
+        if (o->names && name_index_remove(o->names, s) < 0)
+                org_drop_names(o);
+}
+
+/* Built at an org's first search, not at load: activation stays lean and
+ * orgs nobody searches cost no memory. */
+int org_search_candidates(VaultOrg *o, const char *needle, Secret ***ret, size_t *ret_n) {
+        int r;
+
+        if (!o->names) {
+                r = name_index_new(&o->names);
+                for (size_t i = 0; r >= 0 && i < o->n; i++)
+                        r = name_index_add(o->names, o->by_name[i]);
+                if (r < 0) {
+                        org_drop_names(o);
+                        return r;
+                }
+        }
+        r = name_index_candidates(o->names, needle, ret, ret_n);
+        if (r >= 0 && *ret_n > 1)
+                qsort(*ret, *ret_n, sizeof(Secret *), by_name_qsort);
+        return r;
 }
 
 
 void org_free(VaultOrg *o) {
         if (!o)
                 return;
+        org_drop_names(o);      /* it writes to the secrets */
         for (size_t i = 0; i < o->n; i++)
                 secret_free(o->by_id[i]);
         free(o->by_id);

@@ -239,9 +239,23 @@ int vault_list(Vault *v, const char *org, const SecretFilter *f, const Secret **
         _cleanup_free_ const Secret **out = reallocarray(NULL, allocated, sizeof(Secret *));
         if (!out)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+        /* A search walks only the names its index says may match (in the
+         * same order), else every name. */
+        _cleanup_free_ Secret **candidates = NULL;
+        Secret *const *pool = o->by_name;
+        size_t n_pool = o->n;
+        if (f->search && *f->search) {
+                r = org_search_candidates(o, f->search, &candidates, &n_pool);
+                if (r == -ENOMEM)
+                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
+                if (r >= 0)
+                        pool = candidates;
+                else
+                        n_pool = o->n;
+        }
         size_t n = 0, skipped = 0;
-        for (size_t i = 0; i < o->n; i++) {
-                const Secret *s = o->by_name[i];
+        for (size_t i = 0; i < n_pool; i++) {
+                const Secret *s = pool[i];
                 if (f->type && *f->type && strcmp(s->type, f->type) != 0)
                         continue;
                 if (f->feature && *f->feature) {
