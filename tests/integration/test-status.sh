@@ -33,7 +33,11 @@ assert_eq "the outsider still sees nothing" "$(counts ovt-eve)" "0 0 0"
 
 # A broken record, found when its org is next loaded (after a restart).
 ov_stop_daemon
-truncate -s 20 "$OV_DIR/state/orgs/acme/secrets/acme-2.json"
+if [[ -n $OV_PG_DB ]]; then     # the postgresql store: a row whose record is cut short
+        ov_psql "$OV_PG_DB" "UPDATE orgvault_records SET record = '{\"format\":1}' WHERE org = 'acme' AND id = 'acme-2'"
+else
+        truncate -s 20 "$OV_DIR/state/orgs/acme/secrets/acme-2.json"
+fi
 assert_eq "after a restart, before acme is loaded, root counts its files" "$(counts root)" "2 4 0"
 ovbus ovt-alice ListSecrets 'sa{sv}' acme 0 >/dev/null
 assert_eq "loading acme quarantines the broken record" "$(counts root)" "2 3 1"
