@@ -164,6 +164,19 @@ int vault_store_process(Vault *v);
 /* Writes lazy state of orgs with pending changes: LastUsed (usage.json) and
  * the org index (a load cache). No-op when none. */
 int vault_flush_usage(Vault *v);
+
+/* Group commit (the daemon turns it on for each call whose answer it holds
+ * until vault_commit, and off for every other): while on, a change's record
+ * writes may return once staged, before they are durable, and
+ * vault_commit_pending() says so; the caller must not acknowledge the change
+ * before vault_commit() returned 0. While off, every write is durable when
+ * it returns, as without group commit (what is staged is committed first).
+ * A failed commit is an error for every change staged since the last
+ * vault_commit(), and the vault forgets its loaded orgs, so what it serves
+ * next is what the disk holds. */
+int vault_set_group_commit(Vault *v, bool on);
+bool vault_commit_pending(Vault *v);
+int vault_commit(Vault *v);
 bool vault_usage_dirty(const Vault *v);        /* lazy state pending */
 
 typedef struct VaultStatus {

@@ -91,6 +91,18 @@ typedef struct StoreOps {
         /* A load cache; losing it loses nothing. */
         int (*save_org_index)(Store *st, const char *org, Secret *const *by_id, size_t n);
 
+        /* Group commit. While on, save_secret may stage its write and
+         * return before it is durable, and so may save_manifest (staged
+         * after the records staged before it, so it reaches the disk no
+         * earlier than they do); commit makes every staged write durable
+         * and returns 0 or the first error of the commits since it was last
+         * called (the backend commits by itself before any other write). A
+         * backend whose every write is durable when it returns answers
+         * set_group_commit(on) with -EOPNOTSUPP, pending 0, commit 0. */
+        int (*set_group_commit)(Store *st, bool on);
+        size_t (*pending)(Store *st);
+        int (*commit)(Store *st);
+
         int (*list_orgs)(Store *st, char ***ret);
         int (*count_secrets)(Store *st, const char *org, unsigned *ret);
         /* Records set aside, all of them or (org non-NULL) one org's. */
@@ -189,6 +201,9 @@ static inline int store_op_save_manifest(Store *st, const char *org, json_t *doc
 static inline int store_op_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {
         return st->ops->quarantine_record(st, org, s, reason);
 }
+static inline int store_op_set_group_commit(Store *st, bool on) { return st->ops->set_group_commit(st, on); }
+static inline size_t store_op_pending(Store *st) { return st->ops->pending(st); }
+static inline int store_op_commit(Store *st) { return st->ops->commit(st); }
 static inline int store_op_list_orgs(Store *st, char ***ret) { return st->ops->list_orgs(st, ret); }
 static inline int store_op_count_secrets(Store *st, const char *org, unsigned *ret) {
         return st->ops->count_secrets(st, org, ret);

@@ -13,23 +13,62 @@
 typedef struct FilesStore {
         Store base;
         int state_fd;            /* borrowed from the vault */
+        StoreBatch *batch;       /* staged writes, and the outcome of their commits */
+        bool staging;            /* group commit on: record and manifest writes are staged */
 } FilesStore;
 
 static int fd_of(Store *st) { return ((FilesStore *) st)->state_fd; }
 
-static void files_free(Store *st) { free(st); }
+/* Every write but a staged one makes the staged ones durable: a delete
+ * or a move to the trash must find the file it names, and anything written
+ * after a record must not reach the disk before it. The outcome stays with
+ * the batch for the callers waiting on it (files_commit). */
+static int commit_first(Store *st) {
+        FilesStore *f = (FilesStore *) st;
+        (void) store_batch_commit(f->batch, f->state_fd);
+        return fd_of(st);
+}
 
+static void files_free(Store *st) {
+        FilesStore *f = (FilesStore *) st;
+        (void) store_batch_commit(f->batch, f->state_fd);
+        store_batch_free(f->batch);
+        free(st);
+}
+
+/* Off, a record write is durable when it returns again (after what is
+ * staged); what is staged and the outcome stay for files_commit. */
+static int files_set_group_commit(Store *st, bool on) {
+        FilesStore *f = (FilesStore *) st;
+        if (on && !f->batch && !(f->batch = store_batch_new()))
+                return -ENOMEM;
+        f->staging = on;
+        return 0;
+}
+
+static size_t files_pending(Store *st) { return store_batch_pending(((FilesStore *) st)->batch); }
+
+static int files_commit(Store *st) {
+        FilesStore *f = (FilesStore *) st;
+        return store_batch_take_result(f->batch, f->state_fd);
+}
+
+/* A load removes the org's temp leftovers (none may be staged) and
+ * quarantines broken records: writes, so after what is staged. */
 static int files_load_org(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined,
                           bool *ret_cache_stale) {
-        return store_load_org(fd_of(st), org, ret, ret_n, ret_quarantined, ret_cache_stale);
+        return store_load_org(commit_first(st), org, ret, ret_n, ret_quarantined, ret_cache_stale);
 }
 
 static int files_save_secret(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp) {
-        return store_save_secret(fd_of(st), org, s, ret_stamp);
+        FilesStore *f = (FilesStore *) st;
+        if (f->staging)
+                return store_write_secret(f->state_fd, f->batch, org, s, ret_stamp);
+        return store_save_secret(commit_first(st), org, s, ret_stamp);
 }
 
 static int files_delete_secret(Store *st, const char *org, const Secret *s) {
-        return store_delete_secret(fd_of(st), org, s->id);
+        return store_delete_secret(commit_first(st), org, s->id);
 }
 
 static int files_load_org_keys(Store *st, const char *org, json_t **ret) {
@@ -37,7 +76,7 @@ static int files_load_org_keys(Store *st, const char *org, json_t **ret) {
 }
 
 static int files_save_org_keys(Store *st, const char *org, json_t *doc) {
-        return store_save_org_keys(fd_of(st), org, doc);
+        return store_save_org_keys(commit_first(st), org, doc);
 }
 
 static int files_load_usage(Store *st, const char *org, json_t **ret) {
@@ -45,43 +84,48 @@ static int files_load_usage(Store *st, const char *org, json_t **ret) {
 }
 
 static int files_save_usage(Store *st, const char *org, json_t *usage) {
-        return store_save_usage(fd_of(st), org, usage);
+        return store_save_usage(commit_first(st), org, usage);
 }
 
 static int files_save_org_index(Store *st, const char *org, Secret *const *by_id, size_t n) {
-        return store_save_org_index(fd_of(st), org, by_id, n);
+        return store_save_org_index(commit_first(st), org, by_id, n);
 }
 
 static int files_trash_secret(Store *st, const char *org, const Secret *s, uint64_t deleted, uint64_t replaces) {
-        return store_trash_secret(fd_of(st), org, s->id, deleted, replaces);
+        return store_trash_secret(commit_first(st), org, s->id, deleted, replaces);
 }
 
 static int files_restore_secret(Store *st, const char *org, const Secret *s, RecordStamp *ret_stamp) {
-        return store_restore_secret(fd_of(st), org, s->id, s->deleted, ret_stamp);
+        return store_restore_secret(commit_first(st), org, s->id, s->deleted, ret_stamp);
 }
 
 static int files_purge_trashed(Store *st, const char *org, const Secret *s) {
-        return store_purge_trashed(fd_of(st), org, s->id, s->deleted);
+        return store_purge_trashed(commit_first(st), org, s->id, s->deleted);
 }
 
 static int files_save_trashed(Store *st, const char *org, const Secret *s) {
-        return store_save_trashed(fd_of(st), org, s);
+        return store_save_trashed(commit_first(st), org, s);
 }
 
 static int files_load_trash(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined) {
-        return store_load_trash(fd_of(st), org, ret, ret_n, ret_quarantined);
+        return store_load_trash(commit_first(st), org, ret, ret_n, ret_quarantined);   /* it may quarantine */
 }
 
 static int files_load_manifest(Store *st, const char *org, json_t **ret) {
         return store_load_manifest(fd_of(st), org, ret);
 }
 
+/* Staged, the manifest is renamed after the records staged before it
+ * (the vault stages it last, at its commit); else after they are durable. */
 static int files_save_manifest(Store *st, const char *org, json_t *doc) {
-        return store_save_manifest(fd_of(st), org, doc);
+        FilesStore *f = (FilesStore *) st;
+        if (f->staging)
+                return store_write_manifest(f->state_fd, f->batch, org, doc);
+        return store_save_manifest(commit_first(st), org, doc);
 }
 
 static int files_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {
-        return store_quarantine_record(fd_of(st), org, s, reason);
+        return store_quarantine_record(commit_first(st), org, s, reason);
 }
 
 static int files_list_orgs(Store *st, char ***ret) { return store_list_orgs(fd_of(st), ret); }
@@ -131,6 +175,9 @@ static const StoreOps files_ops = {
         .load_manifest = files_load_manifest,
         .save_manifest = files_save_manifest,
         .quarantine_record = files_quarantine_record,
+        .set_group_commit = files_set_group_commit,
+        .pending = files_pending,
+        .commit = files_commit,
         .list_orgs = files_list_orgs,
         .count_secrets = files_count_secrets,
         .count_quarantined = files_count_quarantined,

@@ -34,13 +34,17 @@ int store_load_manifest(int state_fd, const char *org, json_t **ret) {
         return 0;
 }
 
-int store_save_manifest(int state_fd, const char *org, json_t *doc) {
+int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, json_t *doc) {
         if (!org_name_valid(org))
                 return -EINVAL;
         _cleanup_free_ char *path = strdup_printf("orgs/%s/manifest.json", org);
         if (!path)
                 return -ENOMEM;
-        return write_json_atomic_at(state_fd, path, doc, 0600);
+        return store_write_json(state_fd, batch, path, doc, 0600, NULL);
+}
+
+int store_save_manifest(int state_fd, const char *org, json_t *doc) {
+        return store_write_manifest(state_fd, NULL, org, doc);
 }
 
 int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason) {

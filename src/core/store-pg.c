@@ -967,6 +967,12 @@ static void pg_free(Store *st) {
         free(p);
 }
 
+/* No group commit: each write is its own transaction, committed when it
+ * returns (a batch across hosts would have to hold the org's lock). */
+static int pg_set_group_commit(Store *st, bool on) { return on ? -EOPNOTSUPP : 0; }
+static size_t pg_pending(Store *st) { return 0; }
+static int pg_commit(Store *st) { return 0; }
+
 static const StoreOps pg_ops = {
         .kind = "postgresql",
         .free = pg_free,
@@ -986,6 +992,9 @@ static const StoreOps pg_ops = {
         .load_manifest = pg_load_manifest,
         .save_manifest = pg_save_manifest,
         .quarantine_record = pg_quarantine_record,
+        .set_group_commit = pg_set_group_commit,
+        .pending = pg_pending,
+        .commit = pg_commit,
         .list_orgs = pg_list_orgs,
         .count_secrets = pg_count_secrets,
         .count_quarantined = pg_count_quarantined,

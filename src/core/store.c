@@ -113,7 +113,7 @@ static void stamp_from_stat(const struct stat *st, RecordStamp *ret) {
         };
 }
 
-int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+int store_write_secret(int state_fd, StoreBatch *batch, const char *org, const Secret *s, RecordStamp *ret_stamp) {
         struct stat st;
         int r;
 
@@ -127,18 +127,22 @@ int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStam
                 return -ENOMEM;
         /* secrets/ exists but for an org's first record: make it only when
          * the write finds it missing, not a lookup per write. */
-        r = write_json_atomic_stat_at(state_fd, path, j, FILE_MODE, &st);
+        r = store_write_json(state_fd, batch, path, j, FILE_MODE, &st);
         if (r == -ENOENT) {
                 r = ensure_org_dirs(state_fd, org);
                 if (r < 0)
                         return r;
-                r = write_json_atomic_stat_at(state_fd, path, j, FILE_MODE, &st);
+                r = store_write_json(state_fd, batch, path, j, FILE_MODE, &st);
         }
         if (r < 0)
                 return r;
         if (ret_stamp)
                 stamp_from_stat(&st, ret_stamp);
         return 0;
+}
+
+int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp) {
+        return store_write_secret(state_fd, NULL, org, s, ret_stamp);
 }
 
 int store_delete_secret(int state_fd, const char *org, const char *id) {

@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "secret.h"
+#include "store-batch.h"
 
 /* ---- Durable operations (the store boundary) ---------------------------
  * All return 0 or a negative errno. Paths are relative to state_fd. */
@@ -31,6 +32,9 @@ int store_load_org(int state_fd, const char *org, Secret ***ret, size_t *ret_n, 
 /* Durable; *ret_stamp (may be NULL) gets the new file's stamp, or zeroes
  * when it cannot be taken. */
 int store_save_secret(int state_fd, const char *org, const Secret *s, RecordStamp *ret_stamp);
+/* The same, or with batch, staged: written now, durable once the batch's
+ * commit returned 0 (store-batch.h). */
+int store_write_secret(int state_fd, StoreBatch *batch, const char *org, const Secret *s, RecordStamp *ret_stamp);
 int store_delete_secret(int state_fd, const char *org, const char *id);    /* unlink + fsync dir */
 
 /* The trash (orgs/<org>/trash/<id>.<deleted µs>.json): a deleted record
@@ -52,6 +56,10 @@ int store_load_trash(int state_fd, const char *org, Secret ***ret, size_t *ret_n
  * with s->deleted, trash/). */
 int store_load_manifest(int state_fd, const char *org, json_t **ret);
 int store_save_manifest(int state_fd, const char *org, json_t *doc);
+/* The same, or with batch, staged after what is staged already: renamed
+ * after those records at the commit, so it never names a version the disk
+ * doesn't have (store-batch.h). */
+int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, json_t *doc);
 int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason);
 
 /* The org's key document (org.json; its fields are org-keys.c's business):

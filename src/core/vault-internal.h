@@ -49,6 +49,7 @@ typedef struct VaultOrg {
         size_t n_gone;
         bool manifest_checked;   /* the records were checked against it */
         bool manifest_dirty;     /* a write of it failed or waits for the keys */
+        bool manifest_at_commit; /* changed while group commit was on: written at the commit */
         bool stale;              /* another writer changed it: reload before use */
 } VaultOrg;
 
@@ -71,6 +72,8 @@ struct Vault {
         unsigned keep_versions;  /* earlier values kept per secret */
         uint64_t (*clock)(void); /* NULL: now_usec(); tests inject one */
         VaultCensus *census;     /* Status's counts, NULL until the first */
+        bool group_commit;       /* the store stages writes (vault-commit.c) */
+        bool manifests_pending;  /* an org's manifest_at_commit is set */
 };
 
 /* The vault's clock for the trash's ages, expiry and reminders. */
@@ -129,6 +132,8 @@ int org_replace_value(Vault *v, VaultOrg *o, Secret *s, uint32_t key_id, char **
 int org_write_manifest(Vault *v, VaultOrg *o, OvError *e);
 /* The same after a durable change: a failure is logged and retried. */
 void org_update_manifest(Vault *v, VaultOrg *o);
+/* vault-commit.c: o's manifest is written at the next vault_commit. */
+void org_manifest_at_commit(Vault *v, VaultOrg *o);
 /* Remembers a purged record, so a copy of it put back is refused. */
 void org_note_purged(Vault *v, VaultOrg *o, const Secret *s);
 /* The least `created` a new secret with this id may have: later than any

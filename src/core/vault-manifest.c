@@ -5,8 +5,10 @@
  * its own version in the AD, so a record copied back from an older backup
  * opens fine on its own; the manifest is what says it is stale: a load
  * refuses (quarantines and reports) a record older than the manifest says.
- * The manifest is written after the record, so a crash in between leaves a
- * record newer than the manifest, which is accepted and written in. */
+ * The manifest is written after the record (with group commit, staged
+ * behind the batch's records and renamed after them), so a crash in
+ * between leaves a record newer than the manifest, which is accepted and
+ * written in. */
 
 #include <endian.h>
 #include <errno.h>
@@ -178,6 +180,11 @@ int org_write_manifest(Vault *v, VaultOrg *o, OvError *e) {
 
 void org_update_manifest(Vault *v, VaultOrg *o) {
         OvError e = {};
+        /* Group commit: once per org and batch, staged behind its records. */
+        if (v->group_commit) {
+                org_manifest_at_commit(v, o);
+                return;
+        }
         /* The record is durable already and a newer record than the
          * manifest is accepted, so a failed write only delays protection:
          * logged, and retried with the next change or load. */

@@ -535,11 +535,12 @@ static int method_get_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
                             { "rotate_every", 't', &(o).rotate_every, &(o).has_rotate_every }
 
 /* Sends reply (its first value appended) with the warnings after it. */
-static int send_with_warnings(sd_bus_message *reply, char **warnings) {
-        int r = sd_bus_message_append_strv(reply, warnings);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+/* A change's empty success answer, once it is durable (audited then). */
+static int reply_empty_when_durable(sd_bus_message *msg, const Call *c, AuditKind kind, const char *org,
+                                    const char *id, const char *detail) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        return r < 0 ? r : reply_when_durable(c, kind, org, id, detail, reply);
 }
 
 /* AddSecret; with the option validate_only it is the page's "Next": the
@@ -594,16 +595,19 @@ static int method_add_secret(sd_bus_message *msg, void *userdata, sd_bus_error *
                         return vault_error(error, r, &e);
         } else {
                 r = vault_add_with(m->vault, org, type, name, id, fields, &opts, &new_id, &warnings, &e);
-                r = finish(&c, AUDIT_ADD, org, r < 0 ? id : new_id, r, &e, type, error);
                 if (r < 0)
-                        return r;
+                        return finish(&c, AUDIT_ADD, org, id, r, &e, type, error);
         }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", new_id ?: "");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, warnings);
         if (r < 0)
                 return r;
-        return send_with_warnings(reply, warnings);
+        if (validate_only)
+                return sd_bus_send(NULL, reply, NULL);
+        return reply_when_durable(&c, AUDIT_ADD, org, new_id, type, reply);
 }
 
 /* UpdateSecret, and UpdateSecretWithOptions (options: validate_only, as for
@@ -652,16 +656,19 @@ static int update_secret(sd_bus_message *msg, Manager *m, bool with_options, sd_
                         return vault_error(error, r, &e);
         } else {
                 r = vault_update_with(m->vault, org, id, fields, &opts, &version, &warnings, &e);
-                r = finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
                 if (r < 0)
-                        return r;
+                        return finish(&c, AUDIT_UPDATE, org, id, r, &e, NULL, error);
         }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "u", version);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, warnings);
         if (r < 0)
                 return r;
-        return send_with_warnings(reply, warnings);
+        if (validate_only)
+                return sd_bus_send(NULL, reply, NULL);
+        return reply_when_durable(&c, AUDIT_UPDATE, org, id, NULL, reply);
 }
 
 static int method_update_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -695,10 +702,9 @@ static int method_rename_secret(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
 
         r = vault_rename(m->vault, org, id, name, &e);
-        r = finish(&c, AUDIT_RENAME, org, id, r, &e, NULL, error);
         if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
+                return finish(&c, AUDIT_RENAME, org, id, r, &e, NULL, error);
+        return reply_empty_when_durable(msg, &c, AUDIT_RENAME, org, id, NULL);
 }
 
 static int method_delete_secret(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -774,10 +780,9 @@ static int reference_method(sd_bus_message *msg, Manager *m, bool add, sd_bus_er
         r = add ? vault_add_reference(m->vault, org, id, feature, target, &e)
                 : vault_remove_reference(m->vault, org, id, feature, target, &e);
         detail = strdup_printf("%s %s %s", add ? "add" : "remove", feature, target);
-        r = finish(&c, AUDIT_REFERENCE, org, id, r, &e, detail, error);
         if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(msg, NULL);
+                return finish(&c, AUDIT_REFERENCE, org, id, r, &e, detail, error);
+        return reply_empty_when_durable(msg, &c, AUDIT_REFERENCE, org, id, detail);
 }
 
 static int method_add_reference(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -33,6 +33,8 @@ typedef struct BusPeer {
         BusCaller caller;
 } BusPeer;
 
+typedef struct HeldReply HeldReply;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -42,6 +44,9 @@ typedef struct Manager {
         char **type_errors;      /* malformed type files, shown by Status */
         BusPeer **peers;         /* oldest first; also who hears secret signals */
         size_t n_peers;
+        sd_event_source *commit_source;  /* group commit (bus-commit.c); NULL: off */
+        HeldReply *held;         /* answers waiting for it */
+        size_t n_held, allocated_held;
 } Manager;
 
 /* The caller of message (borrowed; valid while message is dispatched). */
@@ -73,6 +78,21 @@ int vault_error(sd_bus_error *error, int r, const OvError *e);
 /* Audits the outcome of a vault operation; a failure becomes its error. */
 int finish(const Call *c, AuditKind kind, const char *org, const char *id, int r, const OvError *e,
            const char *detail, sd_bus_error *error);
+
+/* Group commit (bus-commit.c). A change's success answer: sent now, or,
+ * when its record is only staged, audited and sent once the commit made it
+ * durable (StorageFailure if it failed). */
+int reply_when_durable(const Call *c, AuditKind kind, const char *org, const char *id, const char *detail,
+                       sd_bus_message *reply);
+int manager_setup_group_commit(Manager *m);
+void manager_free_group_commit(Manager *m);     /* commits and answers first */
+/* Commits what is staged and answers the held calls. */
+void manager_commit(Manager *m);
+/* Before each incoming method call is dispatched: staging on for a change
+ * reply_when_durable answers, else the staged changes committed and staging
+ * off. Before anything else reads the vault (a credential): the same. */
+void manager_before_call(Manager *m, sd_bus_message *msg);
+void manager_before_read(Manager *m);
 
 /* A sealed memfd holding the value: the value never enters a bus message,
  * and the receiver can't change what it was given. Returns the fd or -errno. */

@@ -343,12 +343,23 @@ static void note_activity(void *userdata) {
         (void) sd_event_source_set_enabled(d->idle_timer, SD_EVENT_ONESHOT);
 }
 
+/* A credential may name a staged change: it is made durable first. */
+static void on_credential_activity(void *userdata) {
+        Daemon *d = userdata;
+        manager_before_read(&d->manager);
+        note_activity(d);
+}
+
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
         /* Calls keep the daemon up; the bus's signals (NameOwnerChanged of
          * every client on the system) must not. */
         uint8_t type = 0;
-        if (sd_bus_message_get_type(m, &type) >= 0 && type == SD_BUS_MESSAGE_METHOD_CALL)
-                note_activity(userdata);
+        if (sd_bus_message_get_type(m, &type) >= 0 && type == SD_BUS_MESSAGE_METHOD_CALL) {
+                note_activity(d);
+                /* Nothing may read a change before it is durable. */
+                manager_before_call(&d->manager, m);
+        }
         return 0;        /* let sd-bus dispatch it */
 }
 
@@ -548,6 +559,8 @@ static void daemon_done(Daemon *d) {
         Manager *m = &d->manager;
 
         credential_server_free(d->credentials);
+        if (m->bus)
+                manager_free_group_commit(m);   /* answers the held calls */
         manager_forget_peers(m);
         if (m->vault)
                 vault_set_event_callback(m->vault, NULL, NULL);
@@ -627,8 +640,13 @@ static int run(int argc, char *argv[]) {
         r = setup_bus(&d, &o);
         if (r < 0)
                 return r;
+        r = manager_setup_group_commit(&d.manager);
+        if (r < 0) {
+                log_error("Cannot set up group commit: %s", strerror(-r));
+                return r;
+        }
         r = credential_server_new(&d.credentials, d.manager.event, d.manager.vault, d.manager.policy,
-                                  d.manager.types, o.runtime_dir, note_activity, &d);
+                                  d.manager.types, o.runtime_dir, on_credential_activity, &d);
         if (r < 0)
                 log_warning_errno(r, "Serving without the credential socket: %m");
 

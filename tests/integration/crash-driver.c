@@ -4,7 +4,11 @@
  * Each trial runs a burst of AddSecret / UpdateSecret / RenameSecret /
  * DeleteSecret (to the trash) / RotateKeys / RestoreSecret / PurgeSecret /
  * RollbackSecret calls, one at a time, as an admin of ORG, and
- * SIGKILLs orgvaultd a random 0..50 ms into the burst. A call counts as
+ * SIGKILLs orgvaultd a random 0..50 ms into the burst. Every third trial
+ * is a batched burst instead: rounds of up to BATCH adds, updates and
+ * renames of distinct secrets all in flight at once, so the daemon commits
+ * them as one group (store-batch.h) and the kill lands in group commits; any
+ * of the calls cut off may or may not have happened. A call counts as
  * acknowledged when its success reply arrived. The next call re-activates
  * the daemon, which then must show every acknowledged call (the one call in
  * flight at the kill may or may not have happened), open every record,
@@ -48,6 +52,7 @@
 #define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
 #define _cleanup_event_ _cleanup_(sd_event_unrefp)
 
+#define BATCH 8                 /* calls in flight in a batched burst */
 #define HISTORY 4               /* earlier values the model follows (the daemon keeps 10) */
 
 typedef struct Entry {
@@ -82,6 +87,7 @@ typedef struct Counters {
         unsigned trials, acked, acked_by_kind[_OP_MAX];
         unsigned killed_in_flight, in_flight_by_kind[_OP_MAX], in_flight_applied;
         unsigned lost, call_errors, wrong_replies, unreadable, quarantined, temp_files, mid_rotation;
+        unsigned batched_trials, acked_batched, killed_in_batch;     /* kills with >= 2 batched calls in flight */
 } Counters;
 
 static const char *arg_address, *arg_state_dir, *arg_org, *arg_admin, *arg_consumer;
@@ -357,7 +363,16 @@ static int op_message(sd_bus *bus, const Op *op, sd_bus_message **ret) {
 
 /* One burst */
 
-typedef struct Burst {
+typedef struct Burst Burst;
+
+/* A batched burst's call in flight. */
+typedef struct Slot {
+        Burst *b;
+        Op op;
+        bool pending;            /* not acknowledged: unanswered, or cut off by the kill */
+} Slot;
+
+struct Burst {
         sd_bus *bus;
         sd_event *event;
         Model *acked;            /* the state every acknowledged call made */
@@ -365,13 +380,15 @@ typedef struct Burst {
         bool have_in_flight, killed;
         pid_t pid;
         unsigned trial, seq;
-} Burst;
+        bool batched;
+        Slot slots[BATCH];
+        unsigned n_pending;      /* calls without an answer yet */
+};
 
 static int send_next(Burst *b);
 
 /* The reply must match what the model predicts. */
-static void check_reply(Burst *b, sd_bus_message *reply) {
-        const Op *op = &b->in_flight;
+static void check_reply(Burst *b, const Op *op, sd_bus_message *reply) {
         const char *id = NULL;
         uint32_t version = 0;
 
@@ -402,7 +419,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *unused)
                 problem(b->trial, "%s %s failed: %s: %s", op_names[b->in_flight.kind], b->in_flight.target.id,
                         err->name, err->message);
         } else {
-                check_reply(b, reply);
+                check_reply(b, &b->in_flight, reply);
                 model_apply(b->acked, &b->in_flight);
                 counters.acked++;
                 counters.acked_by_kind[b->in_flight.kind]++;
@@ -428,6 +445,88 @@ static int send_next(Burst *b) {
         return 0;
 }
 
+/* A batched burst's next call for slot: an add, update or rename of a
+ * secret no other call in flight touches. */
+static void pick_batched_op(Burst *b, Slot *slot) {
+        Model *m = b->acked;
+        unsigned adds = 0;
+        bool taken;
+
+        for (unsigned k = 0; k < BATCH; k++)
+                adds += b->slots[k].pending && b->slots[k].op.kind == OP_ADD;
+        do {
+                Op *op = &slot->op;
+                unsigned roll = rnd_below(3);
+                *op = (Op) {};
+                if (roll == 0 || m->n == 0) {
+                        op->kind = OP_ADD;
+                        snprintf(op->target.id, sizeof op->target.id, "c%u-%u", b->trial, b->seq);
+                        snprintf(op->target.name, sizeof op->target.name, "Crash %u.%u", b->trial, b->seq);
+                        fake_value(op->target.value, sizeof op->target.value);
+                } else {
+                        op->kind = roll == 1 ? OP_UPDATE : OP_RENAME;
+                        op->target = m->e[rnd_below((unsigned) m->n)];
+                        if (op->kind == OP_UPDATE)
+                                fake_value(op->target.value, sizeof op->target.value);
+                        else
+                                snprintf(op->target.name, sizeof op->target.name, "Renamed %u.%u", b->trial, b->seq);
+                }
+                b->seq++;
+                taken = op->kind == OP_ADD && m->n + adds >= MAX_SECRETS;
+                for (unsigned k = 0; !taken && k < BATCH; k++)
+                        taken = b->slots[k].pending && strcmp(b->slots[k].op.target.id, op->target.id) == 0;
+        } while (taken);
+}
+
+static int send_batch(Burst *b);
+
+static int on_batched_reply(sd_bus_message *reply, void *userdata, sd_bus_error *unused) {
+        Slot *slot = userdata;
+        Burst *b = slot->b;
+        const sd_bus_error *err = sd_bus_message_get_error(reply);
+
+        b->n_pending--;
+        if (err && b->killed)   /* cut off by the kill: may or may not have happened (stays pending) */
+                return b->n_pending == 0 ? sd_event_exit(b->event, 0) : 0;
+        slot->pending = false;
+        if (err) {
+                counters.call_errors++;
+                problem(b->trial, "batched %s %s failed: %s: %s", op_names[slot->op.kind], slot->op.target.id,
+                        err->name, err->message);
+        } else {
+                check_reply(b, &slot->op, reply);
+                model_apply(b->acked, &slot->op);
+                counters.acked++;
+                counters.acked_batched++;
+                counters.acked_by_kind[slot->op.kind]++;
+        }
+        if (b->n_pending > 0)
+                return 0;
+        if (b->killed)
+                return sd_event_exit(b->event, 0);
+        return send_batch(b);
+}
+
+/* A round: BATCH calls sent at once (the daemon reads them while it commits). */
+static int send_batch(Burst *b) {
+        for (unsigned k = 0; k < BATCH; k++) {
+                _cleanup_msg_ sd_bus_message *m = NULL;
+                Slot *slot = &b->slots[k];
+                pick_batched_op(b, slot);
+                slot->b = b;
+                int r = op_message(b->bus, &slot->op, &m);
+                if (r >= 0)
+                        r = sd_bus_call_async(b->bus, NULL, m, on_batched_reply, slot, CALL_TIMEOUT_USEC);
+                if (r < 0) {
+                        fprintf(stderr, "cannot send a call: %s\n", strerror(-r));
+                        return sd_event_exit(b->event, r);
+                }
+                slot->pending = true;
+                b->n_pending++;
+        }
+        return 0;
+}
+
 static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Burst *b = userdata;
 
@@ -436,6 +535,15 @@ static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return sd_event_exit(b->event, -errno);
         }
         b->killed = true;
+        if (b->batched) {
+                if (b->n_pending >= 2)
+                        counters.killed_in_batch++;
+                if (b->n_pending > 0) {
+                        counters.killed_in_flight++;
+                        return 0;       /* their replies or errors end the burst */
+                }
+                return sd_event_exit(b->event, 0);
+        }
         if (b->have_in_flight) {
                 counters.killed_in_flight++;
                 counters.in_flight_by_kind[b->in_flight.kind]++;
@@ -445,9 +553,10 @@ static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* Returns whether a call was left unanswered (in *ret_op). */
-static int run_burst(sd_bus *bus, pid_t pid, unsigned trial, Model *acked, Op *ret_op, bool *ret_in_flight) {
+static int run_burst(sd_bus *bus, pid_t pid, unsigned trial, Model *acked, bool batched, Op *ret_ops,
+                     unsigned *ret_n_in_flight) {
         _cleanup_event_ sd_event *event = NULL;
-        Burst b = { .bus = bus, .acked = acked, .pid = pid, .trial = trial };
+        Burst b = { .bus = bus, .acked = acked, .pid = pid, .trial = trial, .batched = batched };
         uint64_t now;
         int r;
 
@@ -465,14 +574,18 @@ static int run_burst(sd_bus *bus, pid_t pid, unsigned trial, Model *acked, Op *r
         (void) sd_event_now(event, CLOCK_MONOTONIC, &now);
         r = sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + rnd_below(KILL_WINDOW_USEC + 1), 0, on_kill_timer, &b);
         if (r >= 0)
-                r = send_next(&b);
+                r = batched ? send_batch(&b) : send_next(&b);
         if (r >= 0)
                 r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);
         if (r < 0)
                 return r;
-        *ret_op = b.in_flight;
-        *ret_in_flight = b.have_in_flight;
+        *ret_n_in_flight = 0;
+        if (!batched && b.have_in_flight)
+                ret_ops[(*ret_n_in_flight)++] = b.in_flight;
+        for (unsigned k = 0; batched && k < BATCH; k++)
+                if (b.slots[k].pending)
+                        ret_ops[(*ret_n_in_flight)++] = b.slots[k].op;
         return 0;
 }
 
@@ -753,6 +866,8 @@ static void print_counters(void) {
         printf(" killed_in_flight=%u", counters.killed_in_flight);
         for (OpKind k = 0; k < _OP_MAX; k++)
                 printf(" in_flight_%s=%u", op_names[k], counters.in_flight_by_kind[k]);
+        printf(" batched_trials=%u acked_batched=%u killed_in_batch=%u", counters.batched_trials,
+               counters.acked_batched, counters.killed_in_batch);
         printf(" in_flight_applied=%u lost=%u call_errors=%u wrong_replies=%u unreadable=%u quarantined=%u"
                " temp_files=%u mid_rotation=%u\n",
                counters.in_flight_applied, counters.lost, counters.call_errors, counters.wrong_replies,
@@ -777,8 +892,9 @@ static int run(unsigned trials) {
                 return r;
         for (unsigned trial = 1; trial <= trials; trial++) {
                 Model before, actual, with_op;
-                Op op;
-                bool in_flight = false;
+                Op ops[BATCH];
+                unsigned n_in_flight = 0;
+                bool batched = trial % 3 == 0;
                 pid_t pid;
                 char diff[256], diff_with_op[256];
 
@@ -788,7 +904,7 @@ static int run(unsigned trials) {
                         return r;
                 }
                 before = acked;
-                r = run_burst(admin, pid, trial, &acked, &op, &in_flight);
+                r = run_burst(admin, pid, trial, &acked, batched, ops, &n_in_flight);
                 if (r < 0)
                         return r;
                 r = wait_gone(root);
@@ -797,16 +913,23 @@ static int run(unsigned trials) {
                         return r;
                 }
                 counters.trials++;
-                cut_off = in_flight ? op_names[op.kind] : "no call";
+                counters.batched_trials += batched;
+                bool in_flight = n_in_flight > 0;
+                cut_off = in_flight ? op_names[ops[0].kind] : "no call";
                 if (read_state(&c, trial, &actual) < 0) {
                         print_counters();
                         return -EIO;
                 }
                 unsigned applied_before = counters.in_flight_applied;
                 model_diff(&acked, &actual, diff, sizeof diff);
-                if (diff[0] && in_flight) {
+                /* Each call cut off may or may not have happened: some set
+                 * of them (distinct secrets, so in any order) must explain
+                 * what is on disk. */
+                for (unsigned mask = 1; diff[0] && mask < (1u << n_in_flight); mask++) {
                         with_op = acked;
-                        model_apply(&with_op, &op);
+                        for (unsigned k = 0; k < n_in_flight; k++)
+                                if (mask & (1u << k))
+                                        model_apply(&with_op, &ops[k]);
                         model_diff(&with_op, &actual, diff_with_op, sizeof diff_with_op);
                         if (!diff_with_op[0]) {
                                 counters.in_flight_applied++;
@@ -815,8 +938,9 @@ static int run(unsigned trials) {
                 }
                 if (diff[0]) {
                         counters.lost++;
-                        problem(trial, "after %s%s was cut off: %s (state before the burst had %zu secrets)",
-                                in_flight ? op_names[op.kind] : "no call", in_flight ? "" : " in flight", diff, before.n);
+                        problem(trial, "after %s%s was cut off%s: %s (state before the burst had %zu secrets)",
+                                in_flight ? op_names[ops[0].kind] : "no call", in_flight ? "" : " in flight",
+                                n_in_flight > 1 ? " with other batched calls" : "", diff, before.n);
                 }
                 /* The bus shows neither a trashed value nor earlier ones:
                  * carry the model's (the one with the cut-off call when it

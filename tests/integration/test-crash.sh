@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Crash consistency (docs/FORMAT.md, issue 6): SIGKILL orgvaultd at random moments
 # of streams of add / update / rename / delete (to the trash) / rotate-keys /
-# restore / purge / rollback, re-activate it,
+# restore / purge / rollback, and of batched bursts (several adds, updates and
+# renames in flight at once, made durable by one group commit), re-activate it,
 # and check that every call answered success is on disk and readable, that
 # nothing is quarantined, and that no temp file or half-rotated org survives.
 # crash-driver does the trials; this script asserts on its counters.
@@ -42,6 +43,12 @@ check "kills landed while a call was in flight" test "$(counter killed_in_flight
 for k in add update rename delete rotate-keys restore purge rollback; do
         check "acknowledged $k calls" test "$(counter "acked_$k")" -gt 0
 done
+# Batched bursts: several changes in flight, committed as one group.
+check "batched trials ran" test "$(counter batched_trials)" -gt 0
+check "calls of batched bursts were acknowledged" test "$(counter acked_batched)" -gt 0
+if [[ $trials -ge 100 ]]; then
+        check "some kills landed with several batched calls in flight" test "$(counter killed_in_batch)" -gt 0
+fi
 if [[ $trials -ge 100 ]]; then
         for k in add update rotate-keys; do
                 check "some kills cut off a $k call" test "$(counter "in_flight_$k")" -gt 0
