@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check-main.h"
 #include "org-keys.h"
@@ -724,6 +726,95 @@ START_TEST(test_manifest_mac_and_rotation) {
 }
 END_TEST
 
+static size_t temp_files_in(const char *rel) {
+        _cleanup_free_ char *cmd = strdup_printf("ls -A %s/%s 2>/dev/null | grep -c '^\\.#' || true", state_dir, rel);
+        FILE *p = popen(cmd, "r");
+        size_t n = 0;
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(fscanf(p, "%zu", &n), 1);
+        pclose(p);
+        return n;
+}
+
+static bool same_file(const char *a_rel, const char *b_rel) {
+        _cleanup_free_ char *cmd = strdup_printf("cmp -s %s/%s %s/%s", state_dir, a_rel, state_dir, b_rel);
+        return system(cmd) == 0;
+}
+
+/* Group commit: staged changes reach neither their records' names nor the
+ * manifest before the commit; the commit writes one manifest naming them
+ * all, after them. A process that dies with changes staged leaves the old
+ * records and manifest (and temp files a load removes): nothing refused. */
+START_TEST(test_group_commit_manifest_after_records) {
+        char token[25];
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+        }
+        copy_file("orgs/acme/manifest.json", "manifest-1.json");
+        copy_file("orgs/acme/secrets/hook.json", "hook-1.json");
+
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {         /* dies with three changes staged */
+                Vault *v = open_vault();
+                ck_assert_int_eq(vault_set_group_commit(v, true), 0);
+                add_slack(v, "A", "a", TOKEN_B);
+                update_token(v, "hook", 'b');
+                ck_assert(vault_commit_pending(v));
+                _exit(0);
+        }
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ck_assert(same_file("orgs/acme/manifest.json", "manifest-1.json"));
+        ck_assert(same_file("orgs/acme/secrets/hook.json", "hook-1.json"));
+        ck_assert_uint_eq(temp_files_in("orgs/acme/secrets"), 2);
+        ck_assert_uint_eq(temp_files_in("orgs/acme"), 0);      /* the manifest waits for the commit */
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                OvError e = {};
+                assert_resolves_to(v, "hook", TOKEN_A);
+                ck_assert_ov_error(vault_get(v, "acme", "a", &s, &e), e, OV_ERR_NOT_FOUND);
+                ck_assert_uint_eq(temp_files_in("orgs/acme/secrets"), 0);
+                ck_assert_uint_eq(quarantined(), 0);
+
+                ck_assert_int_eq(vault_set_group_commit(v, true), 0);
+                add_slack(v, "A", "a", TOKEN_B);
+                add_slack(v, "C", "c", TOKEN_B);
+                update_token(v, "hook", 'b');
+                update_token(v, "hook", 'c');
+                ck_assert(vault_commit_pending(v));
+                ck_assert(same_file("orgs/acme/manifest.json", "manifest-1.json"));
+                ck_assert_int_eq(vault_commit(v), 0);
+                ck_assert(!vault_commit_pending(v));
+                ck_assert_uint_eq(temp_files_in("orgs/acme/secrets"), 0);
+                ck_assert_uint_eq(temp_files_in("orgs/acme"), 0);
+                _cleanup_json_ json_t *m = read_record("orgs/acme/manifest.json");
+                json_t *list = json_object_get(m, "secrets");
+                ck_assert_uint_eq(json_array_size(list), 3);
+                ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "id")), "c");
+                ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 2), "version")), 3);
+
+                /* Off again: a change is durable, manifest included, when it returns. */
+                ck_assert_int_eq(vault_set_group_commit(v, false), 0);
+                update_token(v, "c", 'd');
+                ck_assert(!vault_commit_pending(v));
+                _cleanup_json_ json_t *m2 = read_record("orgs/acme/manifest.json");
+                ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(m2, "secrets"), 1),
+                                                                    "version")), 2);
+        }
+        token_of('c', token);
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                assert_resolves_to(v, "hook", token);
+                assert_resolves_to(v, "a", TOKEN_B);
+                ck_assert_uint_eq(quarantined(), 0);
+        }
+}
+END_TEST
+
 static Suite *lifecycle_suite(void) {
         Suite *s = suite_create("lifecycle");
         TCase *tc = tcase_create("trash");
@@ -745,6 +836,7 @@ static Suite *lifecycle_suite(void) {
         tcase_add_test(tc, test_stale_trash_entry_refused);
         tcase_add_test(tc, test_record_newer_than_manifest_accepted);
         tcase_add_test(tc, test_manifest_mac_and_rotation);
+        tcase_add_test(tc, test_group_commit_manifest_after_records);
         suite_add_tcase(s, tc);
         return s;
 }
