@@ -85,7 +85,8 @@ typedef struct StoreOps {
          * aside a record the manifest refuses (live, or with ->deleted the
          * trash entry), where an admin can look at it. */
         int (*load_manifest)(Store *st, const char *org, json_t **ret);
-        int (*save_manifest)(Store *st, const char *org, json_t *doc);
+        /* text: the document as written, JSON and a newline; text[len] is 0. */
+        int (*save_manifest)(Store *st, const char *org, const char *text, size_t len);
         int (*quarantine_record)(Store *st, const char *org, const Secret *s, const char *reason);
 
         /* A load cache; losing it loses nothing. */
@@ -195,8 +196,8 @@ static inline int store_op_load_trash(Store *st, const char *org, Secret ***ret,
 static inline int store_op_load_manifest(Store *st, const char *org, json_t **ret) {
         return st->ops->load_manifest(st, org, ret);
 }
-static inline int store_op_save_manifest(Store *st, const char *org, json_t *doc) {
-        return st->ops->save_manifest(st, org, doc);
+static inline int store_op_save_manifest(Store *st, const char *org, const char *text, size_t len) {
+        return st->ops->save_manifest(st, org, text, len);
 }
 static inline int store_op_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {
         return st->ops->quarantine_record(st, org, s, reason);

@@ -143,6 +143,13 @@ int store_batch_take_result(StoreBatch *b, int dir_fd) {
         return r;
 }
 
+int store_write_file(int dir_fd, StoreBatch *batch, const char *path, const void *data, size_t len, mode_t mode,
+                     struct stat *ret_st) {
+        if (!batch)
+                return write_file_atomic_stat_at(dir_fd, path, data, len, mode, ret_st);
+        return store_batch_stage(batch, dir_fd, path, data, len, mode, ret_st);
+}
+
 int store_write_json(int dir_fd, StoreBatch *batch, const char *path, json_t *doc, mode_t mode,
                      struct stat *ret_st) {
         if (!batch)

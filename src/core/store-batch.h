@@ -31,6 +31,10 @@ int store_batch_commit(StoreBatch *b, int dir_fd);
 /* The outcome of the commits since the last call (0 when all succeeded),
  * after committing what is still staged; resets it. */
 int store_batch_take_result(StoreBatch *b, int dir_fd);
+/* data as the file at path: durable now when batch is NULL
+ * (write_file_atomic_stat_at), else staged in batch. */
+int store_write_file(int dir_fd, StoreBatch *batch, const char *path, const void *data, size_t len, mode_t mode,
+                     struct stat *ret_st);
 /* doc as its file (compact, sorted keys, a newline): durable now when batch
  * is NULL (write_json_atomic_stat_at), else staged in batch. */
 int store_write_json(int dir_fd, StoreBatch *batch, const char *path, json_t *doc, mode_t mode,

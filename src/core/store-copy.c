@@ -208,8 +208,16 @@ static int copy_org(Store *from, Store *to, const char *org, StoreCopyResult *re
         free_secrets(a, n);
         /* The manifest last, as the vault writes it: after the records. */
         _cleanup_json_ json_t *manifest = NULL;
-        if (r >= 0 && store_op_load_manifest(from, org, &manifest) >= 0)
-                r = store_op_save_manifest(to, org, manifest);
+        if (r >= 0 && store_op_load_manifest(from, org, &manifest) >= 0) {
+                _cleanup_free_ char *text = json_dumps(manifest, JSON_COMPACT | JSON_SORT_KEYS);
+                size_t len = text ? strlen(text) : 0;
+                char *nl = text ? realloc(text, len + 2) : NULL;
+                if (nl) {
+                        text = nl;
+                        memcpy(text + len, "\n", 2);
+                }
+                r = nl ? store_op_save_manifest(to, org, text, len + 1) : -ENOMEM;
+        }
         if (r < 0)
                 return fail(ret_error, r, "Cannot copy org", org, NULL);
         res->orgs++;

@@ -117,11 +117,11 @@ static int files_load_manifest(Store *st, const char *org, json_t **ret) {
 
 /* Staged, the manifest is renamed after the records staged before it
  * (the vault stages it last, at its commit); else after they are durable. */
-static int files_save_manifest(Store *st, const char *org, json_t *doc) {
+static int files_save_manifest(Store *st, const char *org, const char *text, size_t len) {
         FilesStore *f = (FilesStore *) st;
         if (f->staging)
-                return store_write_manifest(f->state_fd, f->batch, org, doc);
-        return store_save_manifest(commit_first(st), org, doc);
+                return store_write_manifest(f->state_fd, f->batch, org, text, len);
+        return store_save_manifest(commit_first(st), org, text, len);
 }
 
 static int files_quarantine_record(Store *st, const char *org, const Secret *s, const char *reason) {

@@ -34,17 +34,17 @@ int store_load_manifest(int state_fd, const char *org, json_t **ret) {
         return 0;
 }
 
-int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, json_t *doc) {
+int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, const char *text, size_t len) {
         if (!org_name_valid(org))
                 return -EINVAL;
         _cleanup_free_ char *path = strdup_printf("orgs/%s/manifest.json", org);
         if (!path)
                 return -ENOMEM;
-        return store_write_json(state_fd, batch, path, doc, 0600, NULL);
+        return store_write_file(state_fd, batch, path, text, len, 0600, NULL);
 }
 
-int store_save_manifest(int state_fd, const char *org, json_t *doc) {
-        return store_write_manifest(state_fd, NULL, org, doc);
+int store_save_manifest(int state_fd, const char *org, const char *text, size_t len) {
+        return store_write_manifest(state_fd, NULL, org, text, len);
 }
 
 int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason) {

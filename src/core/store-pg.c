@@ -666,10 +666,7 @@ static int pg_load_manifest(Store *st, const char *org, json_t **ret) {
 
 /* Each host writes the manifest of what it knows; versions only grow, so
  * no host's manifest says a record is newer than it is. */
-static int pg_save_manifest(Store *st, const char *org, json_t *doc) {
-        _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!text)
-                return -ENOMEM;
+static int pg_save_manifest(Store *st, const char *org, const char *text, size_t len) {
         const char *params[] = { org, text };
         return pg_exec(pg_of(st),
                        "INSERT INTO orgvault_orgs AS o (org, manifest) VALUES ($1, $2::json)"

@@ -55,11 +55,11 @@ int store_load_trash(int state_fd, const char *org, Secret ***ret, size_t *ret_n
  * manifest refuses goes to quarantine/ from where it lies (secrets/ or,
  * with s->deleted, trash/). */
 int store_load_manifest(int state_fd, const char *org, json_t **ret);
-int store_save_manifest(int state_fd, const char *org, json_t *doc);
+int store_save_manifest(int state_fd, const char *org, const char *text, size_t len);
 /* The same, or with batch, staged after what is staged already: renamed
  * after those records at the commit, so it never names a version the disk
  * doesn't have (store-batch.h). */
-int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, json_t *doc);
+int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, const char *text, size_t len);
 int store_quarantine_record(int state_fd, const char *org, const Secret *s, const char *reason);
 
 /* The org's key document (org.json; its fields are org-keys.c's business):

@@ -138,6 +138,62 @@ static int manifest_mac(Vault *v, VaultOrg *o, uint32_t key_id, const ManifestEn
         return 0;
 }
 
+static char *put_str(char *p, const char *s) {
+        size_t n = strlen(s);
+        memcpy(p, s, n);
+        return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v) {
+        char d[20];
+        int k = 0;
+        do
+                d[k++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        while (k > 0)
+                *p++ = d[--k];
+        return p;
+}
+
+/* The document as json_dumps(JSON_COMPACT | JSON_SORT_KEYS) writes it, and
+ * a newline, built directly: a jansson object per entry cost about 13,000
+ * instructions an entry, 90% of a durable add's CPU in an org of 1,000
+ * (callgrind). The org and the ids are slugs and the MAC is base64: nothing
+ * needs escaping. */
+static char *manifest_text(const char *org, uint32_t key_id, const char *mac, const ManifestEntry *e, size_t n,
+                           size_t *ret_len) {
+        size_t size = 128 + strlen(org) + strlen(mac);
+        for (size_t i = 0; i < n; i++)
+                size += strlen(e[i].id) + 80;
+        char *text = malloc(size), *p = text;
+        if (!text)
+                return NULL;
+        p = put_str(p, "{\"format\":");
+        p = put_u64(p, MANIFEST_FORMAT);
+        p = put_str(p, ",\"key_id\":");
+        p = put_u64(p, key_id);
+        p = put_str(p, ",\"mac\":\"");
+        p = put_str(p, mac);
+        p = put_str(p, "\",\"org\":\"");
+        p = put_str(p, org);
+        p = put_str(p, "\",\"secrets\":[");
+        for (size_t i = 0; i < n; i++) {
+                p = put_str(p, i > 0 ? ",{\"created\":" : "{\"created\":");
+                p = put_u64(p, e[i].created);
+                if (e[i].gone)
+                        p = put_str(p, ",\"gone\":true");
+                p = put_str(p, ",\"id\":\"");
+                p = put_str(p, e[i].id);
+                p = put_str(p, "\",\"version\":");
+                p = put_u64(p, e[i].version);
+                *p++ = '}';
+        }
+        p = put_str(p, "]}\n");
+        *p = 0;
+        *ret_len = (size_t) (p - text);
+        return text;
+}
+
 int org_write_manifest(Vault *v, VaultOrg *o, OvError *e) {
         _cleanup_free_ ManifestEntry *entries = NULL;
         _cleanup_free_ char *mac = NULL;
@@ -154,22 +210,11 @@ int org_write_manifest(Vault *v, VaultOrg *o, OvError *e) {
         r = manifest_mac(v, o, key_id, entries, n, &mac, e);
         if (r < 0)
                 return r;
-        _cleanup_json_ json_t *list = json_array();
-        if (!list)
+        size_t len = 0;
+        _cleanup_free_ char *text = manifest_text(o->name, key_id, mac, entries, n, &len);
+        if (!text)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        for (size_t i = 0; i < n; i++) {
-                json_t *j = json_pack("{s:s, s:I, s:I}", "id", entries[i].id, "created", (json_int_t) entries[i].created,
-                                      "version", (json_int_t) entries[i].version);
-                if (j && entries[i].gone && json_object_set_new(j, "gone", json_true()) < 0)
-                        j = NULL;
-                if (json_array_append_new(list, j) < 0)
-                        return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        }
-        _cleanup_json_ json_t *doc = json_pack("{s:i, s:s, s:I, s:O, s:s}", "format", MANIFEST_FORMAT, "org", o->name,
-                                               "key_id", (json_int_t) key_id, "secrets", list, "mac", mac);
-        if (!doc)
-                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
-        r = store_op_save_manifest(v->store, o->name, doc);
+        r = store_op_save_manifest(v->store, o->name, text, len);
         if (r < 0) {
                 o->manifest_dirty = true;
                 return storage_error(e, r, "write the manifest of", o->name, NULL);

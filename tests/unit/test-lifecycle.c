@@ -553,6 +553,21 @@ static void copy_file(const char *from_rel, const char *to_rel) {
 
 static unsigned quarantined(void) { return (unsigned) files_in("quarantine"); }
 
+/* The manifest file is what json_dumps(JSON_COMPACT | JSON_SORT_KEYS) and a
+ * newline make of its document: built by hand, it must stay valid JSON. */
+static void assert_manifest_canonical(void) {
+        _cleanup_free_ char *path = strdup_printf("%s/orgs/acme/manifest.json", state_dir);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(read_file_at(AT_FDCWD, path, 1 << 24, &text, &len), 0);
+        _cleanup_json_ json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        ck_assert_ptr_nonnull(j);
+        _cleanup_free_ char *again = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        ck_assert_uint_eq(len, strlen(again) + 1);
+        ck_assert_int_eq(memcmp(text, again, len - 1), 0);
+        ck_assert_int_eq(text[len - 1], '\n');
+}
+
 /* The attack the manifest is for: an older record file copied back (from a
  * backup, by someone with write access to the state dir) opens fine on its
  * own, its AD matching its own version. It is refused, quarantined and
@@ -634,6 +649,7 @@ START_TEST(test_copied_back_purged_and_reincarnated) {
                 ck_assert_ov_error(vault_get(v, "acme", "binned", &s, &e), e, OV_ERR_NOT_FOUND);
                 ck_assert_uint_eq(quarantined(), 2);
         }
+        assert_manifest_canonical();    /* with tombstones ("gone") */
 }
 END_TEST
 
@@ -796,6 +812,7 @@ START_TEST(test_group_commit_manifest_after_records) {
                 ck_assert_uint_eq(json_array_size(list), 3);
                 ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "id")), "c");
                 ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 2), "version")), 3);
+                assert_manifest_canonical();
 
                 /* Off again: a change is durable, manifest included, when it returns. */
                 ck_assert_int_eq(vault_set_group_commit(v, false), 0);
