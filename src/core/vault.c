@@ -114,7 +114,7 @@ int vault_open(Vault **ret, const VaultConfig *cfg, const TypeRegistry *types, O
 void vault_free(Vault *v) {
         if (!v)
                 return;
-        if (vault_commit_pending(v))
+        if (v->store && vault_commit_pending(v))
                 (void) vault_commit(v);         /* staged manifests too */
         int r = vault_flush_usage(v);
         if (r < 0)
