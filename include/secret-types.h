@@ -7,12 +7,18 @@
 
 typedef enum FieldKind { FIELD_URL, FIELD_SECRET, FIELD_TEXT, FIELD_ENUM } FieldKind;
 
-/* A compiled POSIX ERE with the message shown when it fires. */
+/* A POSIX ERE with the message shown when it fires. The pattern is checked
+ * (compiled once) when its file loads, but kept compiled only from its first
+ * use: glibc's compiled forms of the shipped patterns take megabytes, and a
+ * daemon that only resolves never matches one. */
 typedef struct TypeRule {
         char *pattern;
         char *message;
-        regex_t re;
+        regex_t *re;             /* NULL until type_rule_match() first needs it */
 } TypeRule;
+
+/* 1 when s matches r, 0 when not, -ENOMEM. */
+int type_rule_match(const TypeRule *r, const char *s);
 
 typedef struct TypeField {
         char *id;

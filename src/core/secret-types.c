@@ -60,8 +60,10 @@ static bool field_id_valid(const char *s) { return slug_ok(s, OV_ID_MAX, "_"); }
 static bool feature_valid(const char *s) { return slug_ok(s, OV_ID_MAX, "-"); }
 
 static void type_rule_done(TypeRule *r) {
-        if (r->pattern)
-                regfree(&r->re);
+        if (r->re) {
+                regfree(r->re);
+                free(r->re);
+        }
         free(r->pattern);
         free(r->message);
         *r = (TypeRule) {};
@@ -197,20 +199,36 @@ static int compile_rule(Parser *p, const char *pattern, const char *message, con
         const char *problem = regex_pattern_problem(pattern);
         if (problem)
                 return parse_fail(p, "%s: %s", where, problem);
-        int rc = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);
+        /* Compiled to check it, then dropped: type_rule_match() compiles
+         * it again at its first use. */
+        regex_t re;
+        int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
                 char why[256];
-                regerror(rc, &r->re, why, sizeof why);
+                regerror(rc, &re, why, sizeof why);
                 return parse_fail(p, "%s: bad regular expression: %s", where, why);
         }
+        regfree(&re);
         r->pattern = strdup(pattern);
         r->message = message ? strdup(message) : NULL;
-        if (!r->pattern || (message && !r->message)) {
-                if (!r->pattern)
-                        regfree(&r->re);
+        if (!r->pattern || (message && !r->message))
                 return -ENOMEM;
-        }
         return 0;
+}
+
+int type_rule_match(const TypeRule *r, const char *s) {
+        if (!r->re) {
+                regex_t *re = malloc(sizeof(regex_t));
+                if (!re)
+                        return -ENOMEM;
+                /* It compiled when its file loaded, so only memory can fail. */
+                if (regcomp(re, r->pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+                        free(re);
+                        return -ENOMEM;
+                }
+                ((TypeRule *) r)->re = re;      /* a cache: the rule stays the same rule */
+        }
+        return regexec(r->re, s, 0, NULL, 0) == 0;
 }
 
 static int parse_rule(Parser *p, json_t *o, const char *where, TypeRule *r) {

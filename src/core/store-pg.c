@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "pq-dl.h"
 #include "store-backend.h"
 #include "store.h"
 
@@ -1049,7 +1050,10 @@ static int check_uri(const char *uri, char **ret_error) {
 }
 
 int store_pg_new(const char *uri, Store **ret, char **ret_error) {
-        int r = check_uri(uri, ret_error);
+        int r = pq_dl_open(ret_error);
+        if (r < 0)
+                return r;
+        r = check_uri(uri, ret_error);
         if (r < 0)
                 return r;
         PgStore *p = calloc(1, sizeof(PgStore));

@@ -125,8 +125,6 @@ static bool url_port_valid(const char *s) {
         return i > u.host_end + 1 && port >= 1 && port <= 65535;
 }
 
-static bool rule_matches(const TypeRule *r, const char *s) { return regexec(&r->re, s, 0, NULL, 0) == 0; }
-
 /* The article for "does not look like a/an <label>". */
 static const char *article(const char *label) {
         return strchr("AEIOUaeiou", label[0]) ? "an" : "a";
@@ -153,11 +151,14 @@ static int check_value(const TypeField *f, const char *v, ValidationResult *res)
         }
         /* A matching reject_if rule names the mistake, so it wins over the
          * generic message of the hard pattern. */
-        for (size_t i = 0; i < f->n_reject_if; i++)
-                if (rule_matches(&f->reject_if[i], v)) {
+        for (size_t i = 0; i < f->n_reject_if; i++) {
+                if ((k = type_rule_match(&f->reject_if[i], v)) < 0)
+                        return k;
+                if (k) {
                         k = error_at(res, f->id, "%s", f->reject_if[i].message);
                         return k < 0 ? k : 0;
                 }
+        }
         /* Not a URL at all (a key pasted into the URL field): say that, in
          * the words of what the field expects. */
         if (f->kind == FIELD_URL && !strstr(v, "://")) {
@@ -167,7 +168,9 @@ static int check_value(const TypeField *f, const char *v, ValidationResult *res)
                         k = error_at(res, f->id, "is not a URL; a %s starts with https:// or http://", f->label);
                 return k < 0 ? k : 0;
         }
-        if (f->has_pattern && !rule_matches(&f->pattern, v)) {
+        if (f->has_pattern && (k = type_rule_match(&f->pattern, v)) < 0)
+                return k;
+        if (f->has_pattern && !k) {
                 if (f->pattern.message)
                         k = error_at(res, f->id, "does not look like %s %s: %s", article(f->label), f->label,
                                      f->pattern.message);
@@ -180,10 +183,12 @@ static int check_value(const TypeField *f, const char *v, ValidationResult *res)
                 return k < 0 ? k : 0;
         }
         for (size_t i = 0; i < f->n_hints; i++)
-                if (!rule_matches(&f->hints[i], v) && (k = warning_at(res, f->id, "%s", f->hints[i].message)) < 0)
+                if ((k = type_rule_match(&f->hints[i], v)) < 0 ||
+                    (k == 0 && (k = warning_at(res, f->id, "%s", f->hints[i].message)) < 0))
                         return k;
         for (size_t i = 0; i < f->n_warn_if; i++)
-                if (rule_matches(&f->warn_if[i], v) && (k = warning_at(res, f->id, "%s", f->warn_if[i].message)) < 0)
+                if ((k = type_rule_match(&f->warn_if[i], v)) < 0 ||
+                    (k == 1 && (k = warning_at(res, f->id, "%s", f->warn_if[i].message)) < 0))
                         return k;
         return 1;
 }

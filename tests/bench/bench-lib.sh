@@ -46,8 +46,9 @@ bench_teardown() {
 }
 # Like ov_setup, in a scratch dir of the bench's own name (other sessions
 # clean up /tmp/ovtest.* behind running tests), without test users.
+# BENCH_TMPDIR (default /tmp): where the scratch dir goes.
 bench_setup() {
-        OV_DIR=$(mktemp -d /tmp/ovbench.XXXXXX)
+        OV_DIR=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/ovbench.XXXXXX")
         chmod 0755 "$OV_DIR"
         mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
         cat >"$OV_DIR/bus.conf" <<EOF
