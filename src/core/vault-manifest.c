@@ -328,23 +328,49 @@ static int parse_manifest(Vault *v, VaultOrg *o, json_t *doc, Loaded *ret, char 
 
 /* Whether the manifest lets record s be: the same (id, created) with a
  * version at least the manifest's, or an incarnation newer than any it
- * knows (an add whose manifest write a crash cut off). */
+ * knows (an add whose manifest write a crash cut off). The entries are
+ * sorted by (id, created), strictly (parse_manifest), so the entry that
+ * decides, the first of s's id created no earlier than s, is found by
+ * bisection: a load checks each record in O(log n), not O(n). */
 static bool record_allowed(const Loaded *l, const Secret *s, const ManifestEntry **ret_match) {
+        const ManifestEntry key = { .id = s->id, .created = s->created };
+        size_t lo = 0, hi = l->n;
+
         *ret_match = NULL;
-        for (size_t i = 0; i < l->n; i++) {
-                const ManifestEntry *m = &l->e[i];
-                if (strcmp(m->id, s->id) != 0)
-                        continue;
-                if (m->created == s->created) {
-                        *ret_match = m;
-                        return !m->gone && s->version >= m->version;
-                }
-                if (m->created > s->created) {
-                        *ret_match = m;
-                        return false;
-                }
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (entry_cmp(&l->e[mid], &key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
-        return true;
+        if (lo == l->n || strcmp(l->e[lo].id, s->id) != 0)
+                return true;
+        const ManifestEntry *m = &l->e[lo];
+        *ret_match = m;
+        if (m->created == s->created)
+                return !m->gone && s->version >= m->version;
+        return false;           /* created later than s */
+}
+
+/* Whether the org holds a record (live or in the trash) of this id and
+ * created time. Both arrays are sorted by id. */
+static bool org_has_record(const VaultOrg *o, const char *id, uint64_t created) {
+        const Secret *s = org_find(o, id);
+        if (s && s->created == created)
+                return true;
+        size_t lo = 0, hi = o->n_trash;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(o->trash[mid]->id, id) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < o->n_trash && strcmp(o->trash[lo]->id, id) == 0; lo++)
+                if (o->trash[lo]->created == created)
+                        return true;
+        return false;
 }
 
 static int refuse(Vault *v, VaultOrg *o, Secret *s, const ManifestEntry *m) {
@@ -419,13 +445,7 @@ void org_check_manifest(Vault *v, VaultOrg *o) {
                         org_note_purged(v, o, &tomb);
                         continue;
                 }
-                bool present = false;
-                for (size_t pass = 0; pass < 2 && !present; pass++)
-                        for (size_t j = 0; j < (pass == 0 ? o->n : o->n_trash) && !present; j++) {
-                                const Secret *s = pass == 0 ? o->by_id[j] : o->trash[j];
-                                present = strcmp(s->id, l.e[i].id) == 0 && s->created == l.e[i].created;
-                        }
-                if (!present) {
+                if (!org_has_record(o, l.e[i].id, l.e[i].created)) {
                         log_warning("Org %s: the manifest lists %s version %" PRIu32 " but the org has no such record",
                                     o->name, l.e[i].id, l.e[i].version);
                         remember_missing(o, &l.e[i]);
