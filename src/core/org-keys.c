@@ -435,6 +435,8 @@ int org_reseal_secret(Vault *v, VaultOrg *o, Secret *s, uint32_t to, OvError *e)
 
         if (secret_under(s, to))
                 return 0;
+        if (secret_own_strings(s) < 0)          /* its nonce and ciphertext are freed below */
+                return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
         r = org_data_key(v, o, to, &key, e);
         if (r < 0)
                 return r;

@@ -29,18 +29,85 @@ uint64_t secret_rotate_by(const Secret *s) {
         return s->value_set > UINT64_MAX - s->rotate_every ? UINT64_MAX : s->value_set + s->rotate_every;
 }
 
+/* The six strings a block holds, in its order. */
+#define SECRET_STRINGS(s) { &(s)->id, &(s)->name, &(s)->type, &(s)->nonce, &(s)->ciphertext, &(s)->value_by }
+
+int secret_set_strings(Secret *s, const char *const str[static 6], const size_t len[static 6]) {
+        char **field[6] = SECRET_STRINGS(s);
+        size_t total = 0;
+
+        for (size_t i = 0; i < 6; i++)
+                total += len[i] + 1;
+        char *block = malloc(total), *p = block;
+        if (!block)
+                return -ENOMEM;
+        for (size_t i = 0; i < 6; i++) {
+                memcpy(p, str[i], len[i]);
+                p[len[i]] = 0;
+                *field[i] = p;
+                p += len[i] + 1;
+        }
+        s->strings = block;
+        return 0;
+}
+
+int secret_pack_strings(Secret *s) {
+        char **field[6] = SECRET_STRINGS(s);
+        const char *str[6];
+        size_t len[6];
+
+        if (s->strings)
+                return 0;
+        for (size_t i = 0; i < 6; i++) {
+                str[i] = *field[i];
+                len[i] = strlen(str[i]);
+        }
+        char *old[6];
+        for (size_t i = 0; i < 6; i++)
+                old[i] = *field[i];
+        int r = secret_set_strings(s, str, len);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < 6; i++)
+                free(old[i]);
+        return 0;
+}
+
+int secret_own_strings(Secret *s) {
+        char **field[6] = SECRET_STRINGS(s);
+        char *copy[6] = {};
+
+        if (!s->strings)
+                return 0;
+        for (size_t i = 0; i < 6; i++)
+                if (*field[i] && !(copy[i] = strdup(*field[i]))) {
+                        for (size_t j = 0; j < i; j++)
+                                free(copy[j]);
+                        return -ENOMEM;
+                }
+        for (size_t i = 0; i < 6; i++)
+                *field[i] = copy[i];
+        free(s->strings);
+        s->strings = NULL;
+        return 0;
+}
+
 void secret_free(Secret *s) {
         if (!s)
                 return;
         for (size_t i = 0; i < s->n_previous; i++)
                 secret_value_clear(&s->previous[i]);
         free(s->previous);
-        free(s->value_by);
-        free(s->id);
-        free(s->name);
-        free(s->type);
-        free(s->nonce);
-        free(s->ciphertext);
+        if (s->strings)
+                free(s->strings);
+        else {
+                free(s->value_by);
+                free(s->id);
+                free(s->name);
+                free(s->type);
+                free(s->nonce);
+                free(s->ciphertext);
+        }
         for (size_t i = 0; i < s->n_refs; i++) {
                 free(s->refs[i].feature);
                 free(s->refs[i].target);
@@ -390,6 +457,9 @@ int secret_from_json(json_t *j, const char *org, Secret **ret, char **ret_error)
                 if (r < 0)
                         return r;
         }
+        r = secret_pack_strings(s);
+        if (r < 0)
+                return r;
 
         *ret = s;
         s = NULL;

@@ -206,6 +206,22 @@ static int get_str(Cursor *c, size_t max, char **ret) {
         return 0;
 }
 
+/* The same string as get_str reads, left in place: *ret points into the
+ * index's bytes. False when malformed. */
+typedef struct View {
+        const char *p;
+        size_t len;
+} View;
+
+static bool get_view(Cursor *c, size_t max, View *ret) {
+        uint32_t n;
+        if (!get_u32(c, &n) || n > max || (size_t) (c->end - c->p) < n || memchr(c->p, 0, n))
+                return false;
+        *ret = (View) { (const char *) c->p, n };
+        c->p += n;
+        return true;
+}
+
 static int index_fail(char **ret_error, const char *what) {
         if (ret_error) {
                 free(*ret_error);
@@ -234,17 +250,16 @@ static int get_refs(Cursor *c, Secret *s, char **ret_error) {
         return 0;
 }
 
-/* Version 2's tail: reminders, who set the value, the earlier values. */
-static int get_life(Cursor *c, Secret *s, char **ret_error) {
+/* Version 2's tail: reminders, who set the value (*ret_by), the earlier
+ * values. */
+static int get_life(Cursor *c, Secret *s, View *ret_by, char **ret_error) {
         uint32_t flags, n;
 
         if (!get_u32(c, &flags) || (flags & ~FLAG_LEGACY_AD) || !get_u64(c, &s->expires) ||
             !get_u64(c, &s->rotate_every) || !get_u64(c, &s->value_set))
                 return index_fail(ret_error, "malformed entry");
         s->legacy_ad = flags & FLAG_LEGACY_AD;
-        if (get_str(c, OV_SET_BY_MAX, &s->value_by) < 0)
-                return -ENOMEM;
-        if (!s->value_by || !get_u32(c, &n) || n > OV_VERSIONS_MAX)
+        if (!get_view(c, OV_SET_BY_MAX, ret_by) || !get_u32(c, &n) || n > OV_VERSIONS_MAX)
                 return index_fail(ret_error, "malformed entry");
         if (n == 0)
                 return 0;
@@ -325,24 +340,26 @@ static int get_entry(Cursor *c, org_index_keep_t keep, void *userdata, char *id,
         if (keep && !keep(id, &stamp, userdata))
                 return skip_entry_rest(c) ? 0 : index_fail(ret_error, "malformed entry");
 
+        /* The strings are read in place and copied into the secret's one
+         * block (secret_set_strings) once the entry is whole. */
+        View name, type, nonce, ct, by;
         s = calloc(1, sizeof(Secret));
-        if (!s || !(s->id = strdup(id)))
+        if (!s)
                 return -ENOMEM;
         s->stamp = stamp;
-        if (get_str(c, NAME_BYTES_MAX, &s->name) < 0 || (s->name && get_str(c, OV_ID_MAX, &s->type) < 0))
-                return -ENOMEM;
-        if (!s->type || !get_u64(c, &s->created) || !get_u64(c, &s->updated) || !get_u32(c, &s->version) ||
-            !get_u32(c, &s->key_id))
-                return index_fail(ret_error, "malformed entry");
-        if (get_str(c, NONCE_B64_MAX, &s->nonce) < 0 ||
-            (s->nonce && get_str(c, CIPHERTEXT_B64_MAX, &s->ciphertext) < 0))
-                return -ENOMEM;
-        if (!s->ciphertext)
+        if (!get_view(c, NAME_BYTES_MAX, &name) || !get_view(c, OV_ID_MAX, &type) || !get_u64(c, &s->created) ||
+            !get_u64(c, &s->updated) || !get_u32(c, &s->version) || !get_u32(c, &s->key_id) ||
+            !get_view(c, NONCE_B64_MAX, &nonce) || !get_view(c, CIPHERTEXT_B64_MAX, &ct))
                 return index_fail(ret_error, "malformed entry");
         r = get_refs(c, s, ret_error);
         if (r < 0)
                 return r;
-        r = get_life(c, s, ret_error);
+        r = get_life(c, s, &by, ret_error);
+        if (r < 0)
+                return r;
+        const char *str[6] = { id, name.p, type.p, nonce.p, ct.p, by.p };
+        const size_t len[6] = { id_len, name.len, type.len, nonce.len, ct.len, by.len };
+        r = secret_set_strings(s, str, len);
         if (r < 0)
                 return r;
         r = secret_check(s, ret_error);

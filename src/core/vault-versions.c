@@ -17,7 +17,8 @@ int org_replace_value(Vault *v, VaultOrg *o, Secret *s, uint32_t key_id, char **
         if (s->version == UINT32_MAX)
                 return ov_error_set(e, OV_ERR_INVALID_ARGS, "Secret %s has reached its last version", s->id);
         _cleanup_free_ char *by = strdup(opts->set_by ?: "");
-        if (!by)
+        /* The current value's strings move to the earlier values or are freed. */
+        if (!by || secret_own_strings(s) < 0)
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
 
         /* The earlier values after this one: the current value first (not

@@ -603,7 +603,7 @@ int vault_rename(Vault *v, const char *org, const char *id, const char *name, Ov
                 return ov_error_set(e, OV_ERR_NAME_EXISTS, "A secret named \"%s\" already exists in org %s",
                                     other->name, org);
         _cleanup_free_ char *new_name = strdup(name);
-        if (!new_name)
+        if (!new_name || secret_own_strings(s) < 0)     /* its name is freed below */
                 return ov_error_set(e, OV_ERR_NO_MEMORY, "Out of memory");
 
         Secret next = *s;

@@ -772,6 +772,7 @@ START_TEST(test_rotation_resumes_after_crash) {
                 size_t len = 0;
                 ck_assert_int_eq(crypto_open_value(old_key, 1, "acme", s->id, s->type, s->version, s->nonce,
                                                    s->ciphertext, &plain, &len), 0);
+                ck_assert_int_eq(secret_own_strings(s), 0);     /* a loaded secret's strings share a block */
                 free(s->nonce);
                 free(s->ciphertext);
                 ck_assert_int_eq(crypto_seal_value(new_key, 2, "acme", s->id, s->type, s->version, plain, len,
