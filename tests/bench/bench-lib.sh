@@ -117,10 +117,15 @@ add_client() {
         rm -rf "$OV_DIR/floor"
 }
 daemon_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# The state dir for the next daemon: hard links to a prepared one, so each
+# record keeps the stamp (inode, size, mtime) its org index holds and a
+# load takes it from the index, as on a running installation (a copy would
+# make every load parse every record). The daemon never writes a file in
+# place (temp file + rename), so the prepared dir stays as it was.
 use_state() {
         stop_daemon
         rm -rf "$OV_DIR/state"
-        cp -a "$OV_DIR/$1" "$OV_DIR/state"
+        cp -al "$OV_DIR/$1" "$OV_DIR/state"
 }
 
 # The results as RATE/P50/P99[op/depth].
