@@ -72,6 +72,13 @@ const char *field_kind_to_string(FieldKind k);
  * make regcomp() expand it past a sane size (glibc copies a repeated atom per
  * repetition), or a back-reference (not regular: exponential matching). */
 const char *regex_pattern_problem(const char *pattern);
+/* The pattern with each interval's counts cut to at most 1 ({20,300} is
+ * {1,1}, {0,8} is {0,1}), to check that it compiles: regcomp() accepts or
+ * refuses it as it does the pattern (counts matter to it only through
+ * min <= max <= RE_DUP_MAX, which intervals it cuts must satisfy), at a
+ * fraction of the cost (the shipped types' compiled forms take megabytes).
+ * NULL: out of memory. */
+char *regex_check_form(const char *pattern);
 
 typedef struct FieldIssue {
         char *field;             /* field id, or "" for the whole value */

@@ -11,6 +11,8 @@
  * one AddSecret, blocking every call. They are refused outright; every other
  * POSIX ERE construct is regular, and glibc matches it without backtracking. */
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "secret-types.h"
@@ -111,4 +113,67 @@ const char *regex_pattern_problem(const char *p) {
                 size[depth] += 1;
         }
         return size[0] <= PATTERN_EXPANDED_MAX ? NULL : too_complex;
+}
+
+/* Reads the interval at p ('{'): a count, optionally ',' and another. True
+ * when it is one regcomp() takes as it is: digits only, min <= max <=
+ * RE_DUP_MAX; *ret_end is its '}'. */
+static bool interval_plain(const char *p, unsigned long *ret_min, unsigned long *ret_max, bool *ret_open,
+                           const char **ret_end) {
+        char *end;
+
+        if (p[1] < '0' || p[1] > '9')
+                return false;
+        unsigned long min = strtoul(p + 1, &end, 10), max = min;
+        bool open = false;
+        if (*end == ',') {
+                if (end[1] == '}')
+                        open = true, end++;
+                else if (end[1] >= '0' && end[1] <= '9')
+                        max = strtoul(end + 1, &end, 10);
+                else
+                        return false;
+        }
+        if (*end != '}' || min > RE_DUP_MAX || max > RE_DUP_MAX || (!open && min > max))
+                return false;
+        *ret_min = min;
+        *ret_max = max;
+        *ret_open = open;
+        *ret_end = end;
+        return true;
+}
+
+char *regex_check_form(const char *p) {
+        /* At most "{1,1}" for each interval of at least 3 bytes: no longer. */
+        char *out = malloc(strlen(p) * 2 + 1), *o = out;
+        if (!out)
+                return NULL;
+        while (*p) {
+                const char *end;
+                unsigned long min, max;
+                bool open;
+
+                if (*p == '[') {
+                        end = skip_bracket(p);
+                        size_t n = (size_t) (end - p) + 1;
+                        memcpy(o, p, n);
+                        o += n;
+                        p += n;
+                } else if (*p == '\\' && p[1]) {
+                        *o++ = *p++;
+                        *o++ = *p++;
+                } else if (*p == '{' && interval_plain(p, &min, &max, &open, &end)) {
+                        /* Zero stays zero (it removes the atom); more becomes one. */
+                        if (open)
+                                o += sprintf(o, "{%d,}", min > 0);
+                        else if (min == max)
+                                o += sprintf(o, "{%d}", min > 0);
+                        else
+                                o += sprintf(o, "{%d,%d}", min > 0, max > 0);
+                        p = end + 1;
+                } else
+                        *o++ = *p++;
+        }
+        *o = 0;
+        return out;
 }

@@ -199,10 +199,13 @@ static int compile_rule(Parser *p, const char *pattern, const char *message, con
         const char *problem = regex_pattern_problem(pattern);
         if (problem)
                 return parse_fail(p, "%s: %s", where, problem);
-        /* Compiled to check it, then dropped: type_rule_match() compiles
-         * it again at its first use. */
+        /* Checked in its cheap form (regex_check_form) and dropped:
+         * type_rule_match() compiles the pattern itself at its first use. */
+        _cleanup_free_ char *form = regex_check_form(pattern);
+        if (!form)
+                return -ENOMEM;
         regex_t re;
-        int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+        int rc = regcomp(&re, form, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
                 char why[256];
                 regerror(rc, &re, why, sizeof why);

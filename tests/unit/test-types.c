@@ -856,6 +856,49 @@ START_TEST(test_missing_dirs) {
 }
 END_TEST
 
+/* The start-up check compiles each pattern with its counts cut to at most
+ * 1 (regex_check_form): regcomp() must accept or refuse that form exactly
+ * as it does the pattern, with the same error. */
+static const struct {
+        const char *pattern, *form;
+} check_forms[] = {
+        { "^sk-[A-Za-z0-9_-]{20,300}$", "^sk-[A-Za-z0-9_-]{1,1}$" },
+        { "^[0-9a-f]{32}-[0-9a-f]{8}$", "^[0-9a-f]{1}-[0-9a-f]{1}$" },
+        { "a{0,8}b{0}c{0,0}d{2,}e{0,}", "a{0,1}b{0}c{0}d{1,}e{0,}" },
+        { "[{]{3}x\\{3}", "[{]{1}x\\{3}" },             /* in brackets or escaped: literal */
+        { "[]{]{4}[^]{]{5}", "[]{]{1}[^]{]{1}" },
+        { "a{3,2}", "a{3,2}" },                         /* refused: left for regcomp to say so */
+        { "a{32768}", "a{32768}" },
+        { "a{1,32768}", "a{1,32768}" },
+        { "a{,3}", "a{,3}" },
+        { "a{2", "a{2" },
+        { "a{x}", "a{x}" },
+        { "{2}a", "{1}a" },
+        { "(a{2}", "(a{1}" },
+        { "a{2}{3}", "a{1}{1}" },
+        { "(ab|c{2,5})+{2}", "(ab|c{1,1})+{1}" },
+        { "[a-", "[a-" },
+        { "x[[:alpha:]{]{2,3}", "x[[:alpha:]{]{1,1}" },
+        { "^https?://([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\\.)*\\.?(:[0-9]{1,5})?$",
+          "^https?://([a-z0-9_]([a-z0-9_-]{0,1}[a-z0-9_])?\\.)*\\.?(:[0-9]{1,1})?$" },
+};
+
+START_TEST(test_check_form_agrees) {
+        const char *pattern = check_forms[_i].pattern;
+        _cleanup_free_ char *form = regex_check_form(pattern);
+        regex_t a, b;
+
+        ck_assert_ptr_nonnull(form);
+        ck_assert_str_eq(form, check_forms[_i].form);
+        int ra = regcomp(&a, pattern, REG_EXTENDED | REG_NOSUB), rb = regcomp(&b, form, REG_EXTENDED | REG_NOSUB);
+        ck_assert_msg(ra == rb, "%s: regcomp %d, its check form %s: %d", pattern, ra, form, rb);
+        if (ra == 0)
+                regfree(&a);
+        if (rb == 0)
+                regfree(&b);
+}
+END_TEST
+
 static Suite *types_suite(void) {
         Suite *s = suite_create("types");
         TCase *tc = tcase_create("vectors");
@@ -881,6 +924,7 @@ static Suite *types_suite(void) {
         tcase_add_test(tc, test_field_details);
         tcase_add_test(tc, test_config_dir_overrides_by_id);
         tcase_add_loop_test(tc, test_malformed_file, 0, (int) ELEMENTSOF(malformed));
+        tcase_add_loop_test(tc, test_check_form_agrees, 0, (int) ELEMENTSOF(check_forms));
         tcase_add_test(tc, test_malformed_skipped_others_load);
         tcase_add_test(tc, test_missing_dirs);
         suite_add_tcase(s, tc);
