@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Loads secret types from types.d JSON files (format: docs/TYPES.md) into a
- * registry sorted by id. Every pattern is compiled here, once, so the
- * validator only runs regexec(). */
+ * registry sorted by id. Every pattern is checked here (a file with one
+ * that does not compile is refused) and compiled at its first match
+ * (type_rule_match). */
 
 #include <dirent.h>
 #include <errno.h>
