@@ -80,11 +80,12 @@ typedef struct StoreOps {
         int (*load_trash)(Store *st, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
 
         /* The org manifest (docs/FORMAT.md, "Manifest"), a MAC'd document
-         * vault-manifest.c reads and writes whole: -ENOENT when absent,
-         * -EBADMSG when unusable; saving is durable. quarantine_record sets
+         * vault-manifest.c reads and writes whole: -ENOENT when absent;
+         * loading gives its text as stored (*ret_text NUL-terminated, the
+         * vault parses it); saving is durable. quarantine_record sets
          * aside a record the manifest refuses (live, or with ->deleted the
          * trash entry), where an admin can look at it. */
-        int (*load_manifest)(Store *st, const char *org, json_t **ret);
+        int (*load_manifest)(Store *st, const char *org, char **ret_text, size_t *ret_len);
         /* text: the document as written, JSON and a newline; text[len] is 0. */
         int (*save_manifest)(Store *st, const char *org, const char *text, size_t len);
         int (*quarantine_record)(Store *st, const char *org, const Secret *s, const char *reason);
@@ -193,8 +194,8 @@ static inline int store_op_load_trash(Store *st, const char *org, Secret ***ret,
                                       unsigned *ret_quarantined) {
         return st->ops->load_trash(st, org, ret, ret_n, ret_quarantined);
 }
-static inline int store_op_load_manifest(Store *st, const char *org, json_t **ret) {
-        return st->ops->load_manifest(st, org, ret);
+static inline int store_op_load_manifest(Store *st, const char *org, char **ret_text, size_t *ret_len) {
+        return st->ops->load_manifest(st, org, ret_text, ret_len);
 }
 static inline int store_op_save_manifest(Store *st, const char *org, const char *text, size_t len) {
         return st->ops->save_manifest(st, org, text, len);

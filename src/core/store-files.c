@@ -111,8 +111,8 @@ static int files_load_trash(Store *st, const char *org, Secret ***ret, size_t *r
         return store_load_trash(commit_first(st), org, ret, ret_n, ret_quarantined);   /* it may quarantine */
 }
 
-static int files_load_manifest(Store *st, const char *org, json_t **ret) {
-        return store_load_manifest(fd_of(st), org, ret);
+static int files_load_manifest(Store *st, const char *org, char **ret_text, size_t *ret_len) {
+        return store_load_manifest(fd_of(st), org, ret_text, ret_len);
 }
 
 /* Staged, the manifest is renamed after the records staged before it

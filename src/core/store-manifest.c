@@ -13,25 +13,15 @@
 
 #define MANIFEST_FILE_MAX (64 * 1024 * 1024)
 
-int store_load_manifest(int state_fd, const char *org, json_t **ret) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t len = 0;
+int store_load_manifest(int state_fd, const char *org, char **ret_text, size_t *ret_len) {
+        _cleanup_free_ char *path = NULL;
 
         if (!org_name_valid(org))
                 return -EINVAL;
         path = strdup_printf("orgs/%s/manifest.json", org);
         if (!path)
                 return -ENOMEM;
-        int r = read_file_at(state_fd, path, MANIFEST_FILE_MAX, &text, &len);
-        if (r < 0)
-                return r;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(j)) {
-                json_decref(j);
-                return -EBADMSG;
-        }
-        *ret = j;
-        return 0;
+        return read_file_at(state_fd, path, MANIFEST_FILE_MAX, ret_text, ret_len);
 }
 
 int store_write_manifest(int state_fd, StoreBatch *batch, const char *org, const char *text, size_t len) {

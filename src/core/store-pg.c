@@ -649,7 +649,7 @@ static int pg_load_trash(Store *st, const char *org, Secret ***ret, size_t *ret_
         return 0;
 }
 
-static int pg_load_manifest(Store *st, const char *org, json_t **ret) {
+static int pg_load_manifest(Store *st, const char *org, char **ret_text, size_t *ret_len) {
         _cleanup_pgresult_ PGresult *res = NULL;
         const char *params[] = { org };
         int r = pg_exec(pg_of(st), "SELECT manifest FROM orgvault_orgs WHERE org = $1", 1, params, PGRES_TUPLES_OK,
@@ -658,10 +658,14 @@ static int pg_load_manifest(Store *st, const char *org, json_t **ret) {
                 return r;
         if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
                 return -ENOENT;
-        json_t *j = json_loadb(PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0), 0, NULL);
-        if (!j)
-                return -EBADMSG;
-        *ret = j;
+        size_t len = (size_t) PQgetlength(res, 0, 0);
+        char *text = malloc(len + 1);
+        if (!text)
+                return -ENOMEM;
+        memcpy(text, PQgetvalue(res, 0, 0), len);
+        text[len] = 0;
+        *ret_text = text;
+        *ret_len = len;
         return 0;
 }
 

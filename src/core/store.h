@@ -50,11 +50,11 @@ int store_purge_trashed(int state_fd, const char *org, const char *id, uint64_t 
 int store_save_trashed(int state_fd, const char *org, const Secret *s);
 int store_load_trash(int state_fd, const char *org, Secret ***ret, size_t *ret_n, unsigned *ret_quarantined);
 
-/* The org manifest (orgs/<org>/manifest.json): -ENOENT when absent,
- * -EBADMSG when not a JSON object; saving is durable. A record the
+/* The org manifest (orgs/<org>/manifest.json): its text, -ENOENT when
+ * absent; saving is durable. A record the
  * manifest refuses goes to quarantine/ from where it lies (secrets/ or,
  * with s->deleted, trash/). */
-int store_load_manifest(int state_fd, const char *org, json_t **ret);
+int store_load_manifest(int state_fd, const char *org, char **ret_text, size_t *ret_len);
 int store_save_manifest(int state_fd, const char *org, const char *text, size_t len);
 /* The same, or with batch, staged after what is staged already: renamed
  * after those records at the commit, so it never names a version the disk

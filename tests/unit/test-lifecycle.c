@@ -622,6 +622,35 @@ START_TEST(test_copied_back_record_refused) {
 }
 END_TEST
 
+/* A manifest in another JSON form than the one the vault writes (indented
+ * here) is read the same way: the stale copy is still refused. */
+START_TEST(test_manifest_any_json_form) {
+        OvError e = {};
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                add_slack(v, "Hook", "hook", TOKEN_A);
+                add_slack(v, "Other", "other", TOKEN_A);
+                update_token(v, "hook", 'b');
+        }
+        copy_file("orgs/acme/secrets/hook.json", "hook-v2.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                update_token(v, "hook", 'c');
+        }
+        _cleanup_json_ json_t *m = read_record("orgs/acme/manifest.json");
+        _cleanup_free_ char *path = strdup_printf("%s/orgs/acme/manifest.json", state_dir);
+        ck_assert_int_eq(json_dump_file(m, path, JSON_INDENT(3)), 0);
+        copy_file("hook-v2.json", "orgs/acme/secrets/hook.json");
+        {
+                _cleanup_(vault_freep) Vault *v = open_vault();
+                const Secret *s = NULL;
+                ck_assert_ov_error(vault_get(v, "acme", "hook", &s, &e), e, OV_ERR_NOT_FOUND);
+                ck_assert_int_eq(vault_get(v, "acme", "other", &s, &e), 0);
+                ck_assert_uint_eq(quarantined(), 1);
+        }
+}
+END_TEST
+
 START_TEST(test_copied_back_purged_and_reincarnated) {
         OvError e = {};
         {
@@ -851,6 +880,7 @@ static Suite *lifecycle_suite(void) {
         tcase_add_test(tc, test_copied_back_record_refused);
         tcase_add_test(tc, test_copied_back_purged_and_reincarnated);
         tcase_add_test(tc, test_stale_trash_entry_refused);
+        tcase_add_test(tc, test_manifest_any_json_form);
         tcase_add_test(tc, test_record_newer_than_manifest_accepted);
         tcase_add_test(tc, test_manifest_mac_and_rotation);
         tcase_add_test(tc, test_group_commit_manifest_after_records);
