@@ -45,12 +45,25 @@ static void audit_held(const HeldReply *h, const char *outcome) {
         });
 }
 
+/* The held signals, sent when their changes are durable, else dropped: the
+ * vault reloaded what is on disk, and nothing announced a change it lost. */
+static void release_signals(Manager *m, bool send) {
+        for (size_t i = 0; i < m->n_held_signals; i++) {
+                int k = send ? sd_bus_send(m->bus, m->held_signals[i], NULL) : 0;
+                if (k < 0)
+                        log_warning("Cannot announce a change on the bus: %s", strerror(-k));
+                sd_bus_message_unref(m->held_signals[i]);
+        }
+        m->n_held_signals = 0;
+}
+
 /* Commits and answers every held call: its reply, or StorageFailure. */
 void manager_commit(Manager *m) {
-        if (m->n_held == 0 && !vault_commit_pending(m->vault))
+        if (m->n_held == 0 && m->n_held_signals == 0 && !vault_commit_pending(m->vault))
                 return;
         int r = vault_commit(m->vault);
         const char *failure = ov_error_dbus_name(OV_ERR_STORAGE_FAILURE);
+        release_signals(m, r >= 0);
         for (size_t i = 0; i < m->n_held; i++) {
                 HeldReply *h = &m->held[i];
                 int k;
@@ -87,6 +100,8 @@ void manager_free_group_commit(Manager *m) {
         manager_commit(m);
         free(m->held);
         m->held = NULL;
+        free(m->held_signals);
+        m->held_signals = NULL;
         m->commit_source = sd_event_source_disable_unref(m->commit_source);
 }
 
@@ -126,6 +141,29 @@ int reply_when_durable(const Call *c, AuditKind kind, const char *org, const cha
         m->held[m->n_held++] = h;
         int r = sd_event_source_set_enabled(m->commit_source, SD_EVENT_ONESHOT);
         return r < 0 ? r : 1;   /* > 0: answered (later); 0 would make sd-bus say UnknownMethod */
+}
+
+int send_when_durable(Manager *m, sd_bus_message *signal) {
+        if (!m->commit_source || !vault_commit_pending(m->vault)) {
+                int r = sd_bus_send(m->bus, signal, NULL);
+                sd_bus_message_unref(signal);
+                return r;
+        }
+        if (m->n_held_signals == m->allocated_held_signals) {
+                size_t n = m->allocated_held_signals ? m->allocated_held_signals * 2 : 32;
+                sd_bus_message **a = reallocarray(m->held_signals, n, sizeof(sd_bus_message *));
+                if (!a) {
+                        /* No room to hold it: commit now, then it is durable. */
+                        manager_commit(m);
+                        int r = sd_bus_send(m->bus, signal, NULL);
+                        sd_bus_message_unref(signal);
+                        return r;
+                }
+                m->held_signals = a;
+                m->allocated_held_signals = n;
+        }
+        m->held_signals[m->n_held_signals++] = signal;
+        return sd_event_source_set_enabled(m->commit_source, SD_EVENT_ONESHOT);
 }
 
 /* The calls that may run while changes are staged: those whose answers

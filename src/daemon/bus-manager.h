@@ -47,6 +47,8 @@ typedef struct Manager {
         sd_event_source *commit_source;  /* group commit (bus-commit.c); NULL: off */
         HeldReply *held;         /* answers waiting for it */
         size_t n_held, allocated_held;
+        sd_bus_message **held_signals;   /* announcements of what it will make durable */
+        size_t n_held_signals, allocated_held_signals;
 } Manager;
 
 /* The caller of message (borrowed; valid while message is dispatched). */
@@ -86,8 +88,13 @@ int reply_when_durable(const Call *c, AuditKind kind, const char *org, const cha
                        sd_bus_message *reply);
 int manager_setup_group_commit(Manager *m);
 void manager_free_group_commit(Manager *m);     /* commits and answers first */
-/* Commits what is staged and answers the held calls. */
+/* Commits what is staged, then sends the held signals and answers the held
+ * calls (on failure: drops the signals, answers StorageFailure). */
 void manager_commit(Manager *m);
+/* A signal about a change: sent now, or held until the commit that makes the
+ * change durable (a picker never hears of a change a failed commit drops).
+ * Takes the message's reference. */
+int send_when_durable(Manager *m, sd_bus_message *signal);
 /* Before each incoming method call is dispatched: staging on for a change
  * reply_when_durable answers, else the staged changes committed and staging
  * off. Before anything else reads the vault (a credential): the same. */

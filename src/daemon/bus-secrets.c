@@ -166,7 +166,7 @@ void bus_secrets_on_vault_event(Vault *v, VaultEvent ev, const char *org, const 
                 if (r >= 0)
                         r = sd_bus_message_set_destination(signal, p->name);
                 if (r >= 0)
-                        r = sd_bus_send(m->bus, signal, NULL);
+                        r = send_when_durable(m, TAKE_PTR(signal));
         }
         if (r < 0)
                 log_warning_errno(r, "Cannot announce a change of %s/%s on the bus: %m", org, s->id);
