@@ -23,6 +23,7 @@ as() { local u=$1; shift; runuser -u "$u" -- "$@"; }
 
 MID_ADD=23c17e834c124c928d4bd91cbf25c853
 MID_DENIED=3ea6198b2add4290957ca6732abbf0ad
+MID_RESOLVE=19b51aa4d031488d8d42c9d6c2be9651
 MID_CREDENTIAL=b330af8fa37244b8a3b1caa27932339d
 SOCK=/run/orgvault/credential.sock
 
@@ -69,3 +70,6 @@ EMPTY_SHA=$(printf '' | sha256sum | cut -d' ' -f1)
 
 # journal_export MATCH...: this boot's journal entries matching, export form.
 journal_export() { journalctl -q -b -o export "$@" 2>/dev/null; }
+# journal_match NEEDLE MATCH...: an entry of this boot matching has NEEDLE
+# (journald stores entries asynchronously: use it under wait_until).
+journal_match() { local n=$1; shift; journal_export "$@" | grep -aqF -- "$n"; }
