@@ -11,14 +11,17 @@
 #  - eve, no consumer, gets nothing: su - opens (optional) without a key, a
 #    PAMName= unit with the module required fails, and each refusal is in
 #    the journal under the denied MESSAGE_ID with the PAM service.
-# Every session runs $P/session.sh, which stays in the session until the
+# Every session runs guest/pam-session, which stays in the session until the
 # check says go, so the key is looked at from outside while the session is
 # open (it must be there) and again after it closed (it must be gone).
 . "$SYSTEST_LIB"
 first=$(($(wc -l <"$RESULTS") + 1))
 
 C=acme.ops-slack.webhook_url
-P=/run/orgvault-systest-pam      # session.sh, and a 0700 dir per user for what it saw
+P=/run/orgvault-systest-pam      # a 0700 dir per user for what its sessions saw
+# What every session runs: a file of the guest dir (one written to /run
+# could not be run there: exit 126).
+SESSION=$(dirname "$SYSTEST_LIB")/pam-session
 
 # --- helpers ---
 ready() { test -e "$P/$1/$2.ready"; }                 # USER NAME: the session script waits
@@ -48,38 +51,13 @@ check "pam_orgvault(8) is installed" bash -c 'ls /usr/share/man/man8/pam_orgvaul
 rm -rf "$P"
 install -d -m 0755 "$P"
 for u in alertd eve; do install -d -m 0700 -o "$u" -g "$(id -gn "$u")" "$P/$u"; done
-cat >"$P/session.sh" <<'EOF'
-#!/bin/sh
-# session.sh NAME [hold]: in a PAM session, as its user. The value goes only
-# into a file of this user's (umask 077); the key's and the session
-# keyring's serials are noted; "hold" leaves a process behind that keeps the
-# session keyring. Then it waits (bounded) for the check's go.
-C=acme.ops-slack.webhook_url
-d=/run/orgvault-systest-pam/$(id -un)
-n=$1
-mkdir "$d/$n.once" 2>/dev/null || exit 0       # cron could start it again a minute later
-exec >>"$d/$n.log" 2>&1 </dev/null
-umask 077
-keyctl pipe "%user:orgvault:$C" >"$d/$n.value"; echo $? >"$d/$n.rc"
-keyctl search @s user "orgvault:$C" >"$d/$n.serial"
-keyctl show @s | awk '/keyring: _ses/ { print $1; exit }' >"$d/$n.keyring"
-orgvaultctl credential "$C" >"$d/$n.ctl"; echo $? >"$d/$n.ctl-rc"
-if [ "${2:-}" = hold ]; then
-        sleep 900 >/dev/null 2>&1 &
-        echo $! >"$d/$n.holder"
-fi
-: >"$d/$n.ready"
-i=0
-while [ ! -e "$d/$n.go" ] && [ $i -lt 1500 ]; do sleep 0.2; i=$((i + 1)); done
-EOF
-chmod 0755 "$P/session.sh"
 
 # --- cron: pam_orgvault(8)'s two lines after Debian's /etc/pam.d/cron ---
 stack_append /etc/pam.d/cron "session optional pam_keyinit.so force revoke" \
         "session optional pam_orgvault.so credentials=$C debug"
 check "cron is running" timeout 60 systemctl start cron.service
 # alertd has no home (a system user): HOME=/ so that cron's chdir works.
-printf 'HOME=/\n* * * * * %s cron\n' "$P/session.sh" | crontab -u alertd -
+printf 'HOME=/\n* * * * * %s cron\n' "$SESSION" | crontab -u alertd -
 check "cron started alertd's job (the next minute)" wait_until 240 ready alertd cron
 crontab -r -u alertd
 check "cron job: keyctl pipe %user:orgvault:$C wrote exactly the test value" value_ok alertd cron
@@ -100,7 +78,7 @@ restore /etc/pam.d/cron
 # --- su -: the man page's lines in /etc/pam.d/su (su - runs su-l, which includes it) ---
 stack_append /etc/pam.d/su "session optional pam_keyinit.so force revoke" \
         "session optional pam_orgvault.so credentials=$C"
-timeout 150 su -s /bin/sh - alertd -c "$P/session.sh su" </dev/null >/dev/null 2>&1 &
+timeout 150 su -s /bin/sh - alertd -c "$SESSION su" </dev/null >/dev/null 2>&1 &
 pid=$!
 check "su - alertd: the session ran" wait_until 120 ready alertd su
 check "su - alertd: keyctl pipe wrote exactly the test value" value_ok alertd su
@@ -111,7 +89,7 @@ wait "$pid"
 assert_eq "su - alertd exits 0" "$?" 0
 check "after su returned, the key ($s) is gone" wait_until 60 key_gone alertd "$s"
 
-timeout 150 su -s /bin/sh - eve -c "$P/session.sh su" </dev/null >/dev/null 2>&1 &
+timeout 150 su -s /bin/sh - eve -c "$SESSION su" </dev/null >/dev/null 2>&1 &
 pid=$!
 check "su - eve (no consumer): the session opens (the module is optional)" wait_until 120 ready eve su
 check "... with no key in it (keyctl pipe failed, nothing read)" no_key eve su
@@ -127,7 +105,7 @@ restore /etc/pam.d/su
 # --- the module alone removes the key: pam_keyinit without revoke, required ---
 stack_append /etc/pam.d/su "session optional pam_keyinit.so force" \
         "session required pam_orgvault.so credentials=$C"
-timeout 150 su -s /bin/sh alertd -c "$P/session.sh hold hold" </dev/null >/dev/null 2>&1 &
+timeout 150 su -s /bin/sh alertd -c "$SESSION hold hold" </dev/null >/dev/null 2>&1 &
 pid=$!
 check "su alertd (no revoke at close): the session ran" wait_until 120 ready alertd hold
 check "... keyctl pipe wrote exactly the test value" value_ok alertd hold
@@ -149,7 +127,7 @@ session  optional  pam_keyinit.so force revoke
 session  required  pam_orgvault.so credentials=$C timeout=3600
 EOT
 timeout 150 systemd-run --quiet --wait --unit=orgvault-systest-pam-alertd -p PAMName=alertd -p User=alertd \
-        "$P/session.sh" unit </dev/null >/dev/null 2>&1 &
+        "$SESSION" unit </dev/null >/dev/null 2>&1 &
 pid=$!
 check "systemd-run -p PAMName=alertd -p User=alertd: the unit ran" wait_until 120 ready alertd unit
 check "... keyctl pipe wrote exactly the test value" value_ok alertd unit
@@ -163,7 +141,7 @@ assert_eq "the unit succeeded (systemd-run --wait)" "$?" 0
 check "after the unit stopped, the key ($s) is gone" wait_until 60 key_gone alertd "$s"
 
 timeout 150 systemd-run --quiet --wait --unit=orgvault-systest-pam-eve -p PAMName=alertd -p User=eve \
-        "$P/session.sh" unit </dev/null >/dev/null 2>&1
+        "$SESSION" unit </dev/null >/dev/null 2>&1
 rc=$?
 check "a PAMName=alertd unit of eve (no consumer) fails: the module is required (status $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 check "... its command never ran" test ! -e "$P/eve/unit.once"
