@@ -210,8 +210,9 @@ static int copy_org(Store *from, Store *to, const char *org, StoreCopyResult *re
         _cleanup_json_ json_t *manifest = NULL;
         _cleanup_free_ char *source = NULL;
         size_t source_len = 0;
-        if (r >= 0 && store_op_load_manifest(from, org, &source, &source_len) >= 0 &&
-            json_is_object(manifest = json_loadb(source, source_len, JSON_REJECT_DUPLICATES, NULL))) {
+        if (r >= 0 && store_op_load_manifest(from, org, &source, &source_len) >= 0)
+                manifest = json_loadb(source, source_len, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(manifest)) {         /* a macro: its argument is read twice */
                 _cleanup_free_ char *text = json_dumps(manifest, JSON_COMPACT | JSON_SORT_KEYS);
                 size_t len = text ? strlen(text) : 0;
                 char *nl = text ? realloc(text, len + 2) : NULL;
