@@ -51,27 +51,29 @@ typedef struct Secret {
         char *ciphertext;        /* base64 */
         uint64_t value_set;      /* when the current value was set */
         char *value_by;          /* who set it ("" when not known); never NULL once loaded */
-        SecretValue *previous;   /* earlier values, newest first */
-        size_t n_previous;
+        SecretValue *previous;   /* earlier values, newest first (n_previous below) */
         /* reminders, not kill switches: 0 = none */
         uint64_t expires;        /* µs since the epoch */
         uint64_t rotate_every;   /* µs after value_set */
-        Reference *refs;
-        size_t n_refs;
+        Reference *refs;         /* n_refs below */
         /* kept in memory, written lazily to orgs/<org>/usage.json */
         uint64_t last_used;
         char *last_used_by;
         RecordStamp stamp;       /* of its record file, for the org index */
         uint64_t deleted;        /* in the trash: when it was deleted (µs); else 0 */
+        /* The counts and flags together, so that the struct fits malloc's
+         * 192-byte chunk: a load holds 100,000 of them. */
+        uint32_t n_previous;     /* at most OV_VERSIONS_MAX */
+        uint32_t n_refs;         /* at most OV_REFERENCES_MAX */
         uint32_t name_slot;      /* in its org's search index (name-index.h); 0: not in one */
         bool legacy_ad;          /* read from a format 1 record: value sealed with format 1's AD */
         /* A loaded secret's id, name, type, nonce, ciphertext and value_by
-         * in one block (secret_pack_strings): a load holds 100,000 secrets,
-         * and six allocations each cost a third of their memory in malloc
-         * headers and rounding. NULL: each of them is its own allocation.
-         * Code that frees or hands over one of them calls
-         * secret_own_strings() first. */
-        char *strings;
+         * are in one block that starts at id (secret_pack_strings): six
+         * allocations each cost a third of their memory in malloc headers
+         * and rounding. false: each of them is its own allocation. Code
+         * that frees or hands over one of them calls secret_own_strings()
+         * first. */
+        bool strings_packed;
 } Secret;
 
 /* Bounds of a secret's references (feature and target: 1..256 bytes of

@@ -47,7 +47,7 @@ int secret_set_strings(Secret *s, const char *const str[static 6], const size_t 
                 *field[i] = p;
                 p += len[i] + 1;
         }
-        s->strings = block;
+        s->strings_packed = true;       /* the block starts at id */
         return 0;
 }
 
@@ -56,7 +56,7 @@ int secret_pack_strings(Secret *s) {
         const char *str[6];
         size_t len[6];
 
-        if (s->strings)
+        if (s->strings_packed)
                 return 0;
         for (size_t i = 0; i < 6; i++) {
                 str[i] = *field[i];
@@ -77,8 +77,9 @@ int secret_own_strings(Secret *s) {
         char **field[6] = SECRET_STRINGS(s);
         char *copy[6] = {};
 
-        if (!s->strings)
+        if (!s->strings_packed)
                 return 0;
+        char *block = s->id;
         for (size_t i = 0; i < 6; i++)
                 if (*field[i] && !(copy[i] = strdup(*field[i]))) {
                         for (size_t j = 0; j < i; j++)
@@ -87,8 +88,8 @@ int secret_own_strings(Secret *s) {
                 }
         for (size_t i = 0; i < 6; i++)
                 *field[i] = copy[i];
-        free(s->strings);
-        s->strings = NULL;
+        free(block);
+        s->strings_packed = false;
         return 0;
 }
 
@@ -98,8 +99,8 @@ void secret_free(Secret *s) {
         for (size_t i = 0; i < s->n_previous; i++)
                 secret_value_clear(&s->previous[i]);
         free(s->previous);
-        if (s->strings)
-                free(s->strings);
+        if (s->strings_packed)
+                free(s->id);            /* the block */
         else {
                 free(s->value_by);
                 free(s->id);

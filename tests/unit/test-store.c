@@ -582,7 +582,9 @@ START_TEST(test_index_used_while_files_match) {
         Secret **a = load("acme", &n, &q, &stale);
         ck_assert_uint_eq(n, 3);
         ck_assert(!stale);
-        ck_assert_uint_eq(find_loaded(a, n, "charlie")->n_refs, 2);
+        const Secret *charlie = find_loaded(a, n, "charlie");
+        ck_assert_ptr_nonnull(charlie);
+        ck_assert_uint_eq(charlie->n_refs, 2);
         free_loaded(a, n);
 
         /* Same stamp, so the index's bravo is used, not the file's bytes. */
@@ -626,7 +628,9 @@ START_TEST(test_index_follows_the_files) {
         ck_assert_uint_eq(q, 1);
         ck_assert(stale);
         ck_assert_str_eq(find_loaded(a, n, "alpha")->name, "Alpha Two");
-        ck_assert_uint_eq(find_loaded(a, n, "alpha")->n_refs, 1);
+        const Secret *loaded_alpha = find_loaded(a, n, "alpha");
+        ck_assert_ptr_nonnull(loaded_alpha);
+        ck_assert_uint_eq(loaded_alpha->n_refs, 1);
         ck_assert_ptr_nonnull(find_loaded(a, n, "bravo"));
         ck_assert_ptr_null(find_loaded(a, n, "charlie"));
         ck_assert_str_eq(find_loaded(a, n, "delta")->name, "Delta");
