@@ -100,6 +100,9 @@ int org_secret(Vault *v, const char *org, const char *id, VaultOrg **ret_org, Se
 Secret *org_find(const VaultOrg *o, const char *id);
 /* A secret whose name equals name ignoring ASCII case, other than except. */
 const Secret *org_find_name(const VaultOrg *o, const char *name, const Secret *except);
+/* Index of id in a (sorted by id: an org's by_id, its trash), or -1 with
+ * *ret_pos where it would go. */
+ssize_t secrets_find_id(Secret *const *a, size_t n, const char *id, size_t *ret_pos);
 int org_reserve(VaultOrg *o);                   /* room for one more: org_insert can't fail */
 void org_insert(VaultOrg *o, Secret *s);        /* takes ownership */
 void org_unlink(VaultOrg *o, Secret *s);        /* from both indexes; does not free */

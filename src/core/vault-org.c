@@ -31,12 +31,11 @@ static int by_name_qsort(const void *a, const void *b) {
         return name_order(*(Secret *const *) a, *(Secret *const *) b);
 }
 
-/* Index of id in by_id, or -1 with *ret_pos where it would go. */
-static ssize_t org_find_id(const VaultOrg *o, const char *id, size_t *ret_pos) {
-        size_t lo = 0, hi = o->n;
+ssize_t secrets_find_id(Secret *const *a, size_t n, const char *id, size_t *ret_pos) {
+        size_t lo = 0, hi = n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(o->by_id[mid]->id, id);
+                int c = strcmp(a[mid]->id, id);
                 if (c == 0)
                         return (ssize_t) mid;
                 if (c < 0)
@@ -47,6 +46,10 @@ static ssize_t org_find_id(const VaultOrg *o, const char *id, size_t *ret_pos) {
         if (ret_pos)
                 *ret_pos = lo;
         return -1;
+}
+
+static ssize_t org_find_id(const VaultOrg *o, const char *id, size_t *ret_pos) {
+        return secrets_find_id(o->by_id, o->n, id, ret_pos);
 }
 
 /* Position of s in by_name (exact), or where it would go. */

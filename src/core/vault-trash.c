@@ -12,20 +12,7 @@
 #define USEC_PER_DAY (86400ULL * 1000000ULL)
 
 static ssize_t trash_find(const VaultOrg *o, const char *id, size_t *ret_pos) {
-        size_t lo = 0, hi = o->n_trash;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(o->trash[mid]->id, id);
-                if (c == 0)
-                        return (ssize_t) mid;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        if (ret_pos)
-                *ret_pos = lo;
-        return -1;
+        return secrets_find_id(o->trash, o->n_trash, id, ret_pos);
 }
 
 static Secret *trash_take(VaultOrg *o, size_t i) {
