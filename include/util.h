@@ -40,6 +40,12 @@ static inline void strv_freep(char ***l) { strv_free(*l); }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 size_t strv_length(char *const *l);
 char **strv_new_empty(void);                     /* {NULL}, or NULL without memory */
+/* Room for one more element in an array of n used of *allocated, doubling
+ * from first: 0 or -ENOMEM (the array unchanged). ARRAY_RESERVE_ONE takes
+ * the array itself and its element size from it. */
+int array_reserve_one(void **array, size_t n, size_t *allocated, size_t size, size_t first);
+#define ARRAY_RESERVE_ONE(array, n, allocated, first) \
+        array_reserve_one((void **) &(array), (n), &(allocated), sizeof(*(array)), (first))
 int strv_push(char ***l, const char *s);          /* appends a copy; -ENOMEM */
 int strv_push_printf(char ***l, const char *fmt, ...) _printf_(2, 3);
 bool strv_contains(char *const *l, const char *s);

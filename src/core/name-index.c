@@ -155,14 +155,8 @@ int name_index_add(NameIndex *x, Secret *s) {
                 x->n_slots = 1;         /* slot 0 means "not indexed" */
         if (x->n_slots >= UINT32_MAX)
                 return -ENOMEM;
-        if (x->n_slots >= x->allocated) {
-                size_t m = x->allocated ? x->allocated * 2 : 64;
-                Secret **a = reallocarray(x->slots, m, sizeof(Secret *));
-                if (!a)
-                        return -ENOMEM;
-                x->slots = a;
-                x->allocated = m;
-        }
+        if (ARRAY_RESERVE_ONE(x->slots, x->n_slots, x->allocated, 64) < 0)
+                return -ENOMEM;
         uint32_t slot = (uint32_t) x->n_slots++;
         x->slots[slot] = s;
         s->name_slot = slot;

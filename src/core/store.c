@@ -187,14 +187,8 @@ int store_quarantine(int state_fd, const char *org, const char *file_name, const
 }
 
 static int push_secret(Secret ***array, size_t *n, size_t *allocated, Secret *s) {
-        if (*n == *allocated) {
-                size_t m = *allocated ? *allocated * 2 : 64;
-                Secret **a = reallocarray(*array, m, sizeof(Secret *));
-                if (!a)
-                        return -ENOMEM;
-                *array = a;
-                *allocated = m;
-        }
+        if (ARRAY_RESERVE_ONE(*array, *n, *allocated, 64) < 0)
+                return -ENOMEM;
         (*array)[(*n)++] = s;
         return 0;
 }
@@ -286,14 +280,8 @@ static int list_secrets_dir(DIR *d, Listing *l) {
                         continue;
                 if (is_temp_name(de->d_name))
                         continue;       /* removed before; one we could not remove */
-                if (l->n == l->allocated) {
-                        size_t m = l->allocated ? l->allocated * 2 : 64;
-                        Listed *a = reallocarray(l->files, m, sizeof(Listed));
-                        if (!a)
-                                return -ENOMEM;
-                        l->files = a;
-                        l->allocated = m;
-                }
+                if (ARRAY_RESERVE_ONE(l->files, l->n, l->allocated, 64) < 0)
+                        return -ENOMEM;
                 Listed *f = &l->files[l->n];
                 f->name = strdup(de->d_name);
                 if (!f->name)

@@ -31,6 +31,18 @@ char **strv_new_empty(void) {
         return calloc(1, sizeof(char *));
 }
 
+int array_reserve_one(void **array, size_t n, size_t *allocated, size_t size, size_t first) {
+        if (n < *allocated)
+                return 0;
+        size_t m = *allocated ? *allocated * 2 : first;
+        void *a = reallocarray(*array, m, size);
+        if (!a)
+                return -ENOMEM;
+        *array = a;
+        *allocated = m;
+        return 0;
+}
+
 int strv_push(char ***l, const char *s) {
         size_t n = strv_length(*l);
         char *c = strdup(s);

@@ -113,14 +113,8 @@ int reply_when_durable(const Call *c, AuditKind kind, const char *org, const cha
                 audit_call(c, kind, org, id, "ok", detail);
                 return sd_bus_send(NULL, reply, NULL);
         }
-        if (m->n_held == m->allocated_held) {
-                size_t n = m->allocated_held ? m->allocated_held * 2 : 32;
-                HeldReply *a = reallocarray(m->held, n, sizeof(HeldReply));
-                if (!a)
-                        return -ENOMEM;
-                m->held = a;
-                m->allocated_held = n;
-        }
+        if (ARRAY_RESERVE_ONE(m->held, m->n_held, m->allocated_held, 32) < 0)
+                return -ENOMEM;
         HeldReply h = {
                 .call = sd_bus_message_ref(sd_bus_get_current_message(m->bus)),
                 .reply = sd_bus_message_ref(reply),
@@ -149,18 +143,12 @@ int send_when_durable(Manager *m, sd_bus_message *signal) {
                 sd_bus_message_unref(signal);
                 return r;
         }
-        if (m->n_held_signals == m->allocated_held_signals) {
-                size_t n = m->allocated_held_signals ? m->allocated_held_signals * 2 : 32;
-                sd_bus_message **a = reallocarray(m->held_signals, n, sizeof(sd_bus_message *));
-                if (!a) {
-                        /* No room to hold it: commit now, then it is durable. */
-                        manager_commit(m);
-                        int r = sd_bus_send(m->bus, signal, NULL);
-                        sd_bus_message_unref(signal);
-                        return r;
-                }
-                m->held_signals = a;
-                m->allocated_held_signals = n;
+        if (ARRAY_RESERVE_ONE(m->held_signals, m->n_held_signals, m->allocated_held_signals, 32) < 0) {
+                /* No room to hold it: commit now, then it is durable. */
+                manager_commit(m);
+                int r = sd_bus_send(m->bus, signal, NULL);
+                sd_bus_message_unref(signal);
+                return r;
         }
         m->held_signals[m->n_held_signals++] = signal;
         return sd_event_source_set_enabled(m->commit_source, SD_EVENT_ONESHOT);
