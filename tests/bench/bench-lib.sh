@@ -51,23 +51,7 @@ bench_setup() {
         OV_DIR=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/ovbench.XXXXXX")
         chmod 0755 "$OV_DIR"
         mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
-        cat >"$OV_DIR/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:path=$OV_DIR/bus</listen>
-  <auth>EXTERNAL</auth>
-  <servicedir>$OV_DIR/services</servicedir>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
+        ov_write_bus_conf
         OV_BUS_PID=$(dbus-daemon --config-file="$OV_DIR/bus.conf" --fork --print-pid 2>"$OV_DIR/dbus.log")
         OV_BUS="unix:path=$OV_DIR/bus"
         local i

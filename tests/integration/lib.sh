@@ -158,10 +158,10 @@ ov_use() {
         export ORGVAULT_BUS_ADDRESS=$OV_BUS
 }
 
-ov_new_host() {
-        OV_DIR=$(mktemp -d /tmp/ovtest.XXXXXX)
-        chmod 0755 "$OV_DIR"
-        mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
+# The private bus's config: a session bus on $OV_DIR/bus that activates
+# from $OV_DIR/services and lets everyone talk (the daemon's own checks are
+# what is tested). Also the benchmarks' bus (bench-lib.sh).
+ov_write_bus_conf() {
         cat >"$OV_DIR/bus.conf" <<EOF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -179,6 +179,13 @@ ov_new_host() {
   </policy>
 </busconfig>
 EOF
+}
+
+ov_new_host() {
+        OV_DIR=$(mktemp -d /tmp/ovtest.XXXXXX)
+        chmod 0755 "$OV_DIR"
+        mkdir -p "$OV_DIR/state" "$OV_DIR/config/orgs.d" "$OV_DIR/run" "$OV_DIR/services"
+        ov_write_bus_conf
         ov_default_policy
         # In the foreground (backgrounded here) so every daemon it activates
         # inherits this stderr: the daemon's log and any sanitizer report
